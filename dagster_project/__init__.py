@@ -1,0 +1,1 @@
+"""gongkai: the data warehouse of China's annual government information disclosure reports."""

@@ -1,0 +1,80 @@
+"""The ``gongkai`` console script (CONTRACT §1): run, parse, ui, docs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def main() -> None:
+    """gongkai — annual reports on government information disclosure, parsed and checked."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--jsonl", is_flag=True, help="one compact JSON object per line (default: indented JSON per file)")
+@click.option("--root", type=click.Path(path_type=Path), default=None,
+              help="make source_path relative to this folder (default: as given)")
+@click.option("--jobs", "-j", type=int, default=1, show_default=True, help="worker processes")
+@click.option("--progress/--no-progress", default=None, help="progress bar on stderr (default: when a TTY)")
+def parse(paths: tuple[Path, ...], jsonl: bool, root: Path | None, jobs: int, progress: bool | None) -> None:
+    """Parse report files (or every file under a folder) and print one JSON object per file."""
+    from dagster_project.lib.parsing.api import iter_files, parse_many
+
+    files = list(iter_files(paths))
+    show = sys.stderr.isatty() if progress is None else progress
+    out = sys.stdout
+    bar = None
+    if show:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(files), unit="report", file=sys.stderr)
+    for result in parse_many(files, root=root, jobs=jobs):
+        if jsonl:
+            out.write(json.dumps(result, ensure_ascii=False, separators=(",", ":")) + "\n")
+        else:
+            out.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+
+
+@main.command()
+@click.option("--landing", type=click.Path(path_type=Path), default=None,
+              help="landing folder (default: $GONGKAI_LANDING_DIR or data/landing)")
+@click.option("--warehouse", type=click.Path(path_type=Path), default=None,
+              help="warehouse folder (default: $GONGKAI_WAREHOUSE_DIR or warehouse)")
+def run(landing: Path | None, warehouse: Path | None) -> None:
+    """Materialize every asset: ingest → parse → dbt → Great Expectations → publish."""
+    from dagster_project import warehouse_cli
+
+    sys.exit(warehouse_cli.run(landing=landing, warehouse=warehouse))
+
+
+@main.command()
+@click.option("--port", type=int, default=3000, show_default=True)
+@click.option("--warehouse", type=click.Path(path_type=Path), default=None)
+def ui(port: int, warehouse: Path | None) -> None:
+    """Start the Dagster UI on 127.0.0.1."""
+    from dagster_project import warehouse_cli
+
+    sys.exit(warehouse_cli.ui(port=port, warehouse=warehouse))
+
+
+@main.command()
+@click.option("--port", type=int, default=8080, show_default=True)
+@click.option("--warehouse", type=click.Path(path_type=Path), default=None)
+def docs(port: int, warehouse: Path | None) -> None:
+    """Build and serve the dbt docs site on 127.0.0.1."""
+    from dagster_project import warehouse_cli
+
+    sys.exit(warehouse_cli.docs(port=port, warehouse=warehouse))
+
+
+if __name__ == "__main__":
+    main()

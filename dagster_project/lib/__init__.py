@@ -1,0 +1,1 @@
+"""Pure core of gongkai: parsing, splitting, checking. Nothing under lib/ imports dagster."""
