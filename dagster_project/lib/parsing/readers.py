@@ -1,0 +1,368 @@
+"""Readers: one report file's bytes → a ``Document`` of normalised text lines.
+
+Every format ends up in the same shape, so one table parser serves them all:
+
+* plain text: its lines, as they are;
+* HTML and DOCX: block elements become lines; each table row becomes one line
+  ``| cell | cell | … |`` holding its *physical* cells (a rowspan/colspan cell appears once,
+  in the row where it starts), so real cell boundaries survive;
+* PDF: the text layer, page by page (cells come out separated by spaces or line breaks).
+
+Text is NFKC-normalised (full-width digits and brackets become ASCII), ``&nbsp;`` and
+U+3000 become spaces, and a report pasted twice is cut back to one copy
+(paragraph-hash dedupe, domain.md §4.3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+
+__all__ = ["Document", "ReadError", "read_document", "sniff_format", "normalize_text"]
+
+
+class ReadError(Exception):
+    """The bytes cannot be read as a document of the claimed format."""
+
+
+@dataclass
+class Document:
+    """A report reduced to normalised text lines plus page metadata found on the way."""
+
+    fmt: str
+    lines: list[str]
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+_EXT_FORMAT = {
+    "txt": "txt", "text": "txt", "md": "txt", "csv": "txt",
+    "html": "html", "htm": "html", "shtml": "html", "xhtml": "html", "jsp": "html", "php": "html", "asp": "html",
+    "aspx": "html",
+    "docx": "docx", "pdf": "pdf",
+}
+
+
+def sniff_format(data: bytes, name: str) -> str:
+    """The format of a file from its magic bytes, then its extension (``txt`` when in doubt)."""
+    head = data[:1024].lstrip()
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if data[:4] == b"PK\x03\x04":
+        return "docx" if _looks_docx(data) else "zip"
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "doc"
+    low = head[:512].lower()
+    if low.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in low or b"<table" in low or (
+        b"<p" in low and b"</" in low
+    ):
+        return "html"
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return _EXT_FORMAT.get(ext, "txt")
+
+
+def _looks_docx(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return "word/document.xml" in zf.namelist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return False
+
+
+# ---------------------------------------------------------------- text normalisation
+_WS_CHARS = dict.fromkeys(map(ord, "\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff\r\x0b\x0c"), " ")
+_WS_CHARS[ord("\u200b")] = None
+_WS_CHARS[ord("\ufeff")] = None
+_ENTITY_RE = re.compile(r"&(?:nbsp|ensp|emsp|#160|#12288);", re.I)
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, odd spaces → space, literal ``&nbsp;`` → space, CRLF → LF."""
+    text = text.replace("\r\n", "\n")
+    if "&" in text:
+        text = _ENTITY_RE.sub(" ", text)
+    text = text.translate(_WS_CHARS)
+    return unicodedata.normalize("NFKC", text)
+
+
+# ---------------------------------------------------------------- decoding
+_META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_XML_ENC_RE = re.compile(rb"""<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_\-]+)""", re.I)
+_CHINESE_FAMILY = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn"}
+
+
+def decode_bytes(data: bytes, declared: str | None = None) -> str:
+    """Decode report bytes: BOM, declared charset, strict UTF-8, GB18030, then detection."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    candidates: list[str] = []
+    if declared:
+        enc = declared.lower()
+        candidates.append("gb18030" if enc in _CHINESE_FAMILY else enc)
+    candidates += ["utf-8", "gb18030"]
+    for enc in candidates:
+        try:
+            text = data.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        if enc == "gb18030" and not _plausible_chinese(text):
+            continue
+        return text
+    from charset_normalizer import from_bytes  # lazy: only for odd encodings
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise ReadError("cannot determine the text encoding")
+    return str(best)
+
+
+def _plausible_chinese(text: str) -> bool:
+    """GB18030 decodes almost any bytes; accept it only if the result is mostly common CJK/ASCII."""
+    sample = text[:4000]
+    if not sample:
+        return True
+    good = sum(1 for ch in sample if ch.isascii() or "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f"
+               or "\uff00" <= ch <= "\uffef" or ch in "“”‘’…—·")
+    return good / len(sample) > 0.9
+
+
+def _check_texty(text: str) -> None:
+    """Reject binary junk that happens to decode."""
+    sample = text[:4000]
+    if not sample.strip():
+        raise ReadError("the file is empty")
+    bad = sum(1 for ch in sample if (unicodedata.category(ch) in ("Cc", "Co", "Cs", "Cn") and ch not in "\n\t\r")
+              or ch == "\ufffd")
+    if bad / len(sample) > 0.05:
+        raise ReadError("binary data, not text")
+
+
+# ---------------------------------------------------------------- plain text
+def read_text(data: bytes) -> Document:
+    text = decode_bytes(data)
+    _check_texty(text)
+    return Document("txt", dedupe_lines(normalize_text(text).split("\n")))
+
+
+def dedupe_lines(lines: list[str]) -> list[str]:
+    """Drop the second copy of a report pasted twice: long lines already seen are removed.
+
+    Only lines of 12+ characters with Chinese text count (table rows of one number, "0",
+    "总计" … legitimately repeat).
+    """
+    seen: set[bytes] = set()
+    out = []
+    for line in lines:
+        key_text = "".join(line.split())
+        if len(key_text) >= 12 and _has_cjk(key_text):
+            key = hashlib.blake2b(key_text.encode(), digest_size=12).digest()
+            if key in seen:
+                continue
+            seen.add(key)
+        out.append(line)
+    return out
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+# ---------------------------------------------------------------- HTML
+_BLOCK_TAGS = frozenset(
+    "p div h1 h2 h3 h4 h5 h6 li ul ol section article header footer br tr table title pre blockquote dd dt dl "
+    "center form nav aside main".split()
+)
+_SKIP_TAGS = frozenset("script style noscript template iframe svg select option head button".split())
+
+
+def read_html(data: bytes) -> Document:
+    import lxml.html
+    from lxml import etree
+
+    head = data[:4096]
+    m = _META_CHARSET_RE.search(head) or _XML_ENC_RE.search(head)
+    text = decode_bytes(data, m.group(1).decode("ascii", "ignore") if m else None)
+    _check_texty(text)
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ReadError(f"not parseable as HTML: {exc}") from exc
+    meta: dict[str, str] = {}
+    for el in root.iter("meta"):
+        name = (el.get("name") or el.get("property") or "").strip()
+        if name and el.get("content"):
+            meta[name.lower()] = normalize_text(el.get("content"))
+    title_el = root.find(".//title")
+    if title_el is not None and title_el.text_content().strip():
+        meta["title"] = normalize_text(title_el.text_content().strip())
+    body = root.find("body")
+    out: list[str] = []
+    buf: list[str] = []
+    _walk_html(body if body is not None else root, out, buf)
+    _flush(out, buf)
+    lines = normalize_text("\n".join(out)).split("\n")
+    return Document("html", dedupe_lines(lines), meta)
+
+
+def _flush(out: list[str], buf: list[str]) -> None:
+    if buf:
+        line = "".join(buf).strip()
+        if line:
+            out.append(line)
+        buf.clear()
+
+
+def _walk_html(el, out: list[str], buf: list[str]) -> None:
+    tag = el.tag if isinstance(el.tag, str) else ""
+    if tag in _SKIP_TAGS:
+        return
+    if tag == "table" and not _has_nested_table(el):
+        _flush(out, buf)
+        for tr in el.iter("tr"):
+            cells = [" ".join(_cell_text(td).split()) for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
+            if cells:
+                out.append("| " + " | ".join(cells) + " |")
+        if el.tail:
+            buf.append(el.tail)
+        return
+    block = tag in _BLOCK_TAGS
+    if block:
+        _flush(out, buf)
+    if el.text and tag:
+        buf.append(el.text)
+    for child in el:
+        _walk_html(child, out, buf)
+    if block:
+        _flush(out, buf)
+    if el.tail:
+        buf.append(el.tail)
+
+
+def _has_nested_table(table) -> bool:
+    return any(True for _ in table.iterdescendants("table"))
+
+
+def _cell_text(td) -> str:
+    """A cell's text; <p>/<br> inside a cell join without a separator (Word often splits a label)."""
+    return "".join(td.itertext())
+
+
+# ---------------------------------------------------------------- DOCX
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def read_docx(data: bytes) -> Document:
+    """Paragraphs and tables of a DOCX body, in document order (physical table cells)."""
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            xml = zf.read("word/document.xml")
+            core = zf.read("docProps/core.xml") if "docProps/core.xml" in zf.namelist() else b""
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError, zipfile.LargeZipFile) as exc:
+        raise ReadError(f"not a readable DOCX file: {exc}") from exc
+    try:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+        root = etree.fromstring(xml, parser)
+    except etree.XMLSyntaxError as exc:
+        raise ReadError(f"DOCX body is not valid XML: {exc}") from exc
+    body = root.find(f"{_W}body")
+    if body is None:
+        raise ReadError("DOCX has no document body")
+    lines: list[str] = []
+    for child in body:
+        _docx_block(child, lines)
+    meta: dict[str, str] = {}
+    if core:
+        m = re.search(rb"<dc:title>([^<]+)</dc:title>", core)
+        if m:
+            meta["title"] = normalize_text(m.group(1).decode("utf-8", "replace"))
+    lines = normalize_text("\n".join(lines)).split("\n")
+    return Document("docx", dedupe_lines(lines), meta)
+
+
+def _docx_block(el, lines: list[str]) -> None:
+    if el.tag == f"{_W}p":
+        text = "".join((t.text or "") if t.tag == f"{_W}t" else "\t" for t in el.iter(f"{_W}t", f"{_W}tab"))
+        if text.strip():
+            lines.append(text)
+    elif el.tag == f"{_W}tbl":
+        for tr in el.iter(f"{_W}tr"):
+            cells = []
+            for tc in tr.findall(f"{_W}tc"):
+                vmerge = tc.find(f"{_W}tcPr/{_W}vMerge")
+                if vmerge is not None and vmerge.get(f"{_W}val") not in ("restart",):
+                    continue  # continuation of a vertically merged cell: not a physical cell here
+                text = "".join(t.text or "" for t in tc.iter(f"{_W}t"))
+                cells.append(" ".join(text.split()))
+            if cells:
+                lines.append("| " + " | ".join(cells) + " |")
+    elif el.tag == f"{_W}sdt":
+        content = el.find(f"{_W}sdtContent")
+        if content is not None:
+            for child in content:
+                _docx_block(child, lines)
+
+
+# ---------------------------------------------------------------- PDF
+def read_pdf(data: bytes) -> Document:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except Exception as exc:  # pdfium raises PdfiumError and friends for any damage
+        raise ReadError(f"not a readable PDF: {exc}") from exc
+    try:
+        pages = []
+        for i in range(len(pdf)):
+            page = pdf[i]
+            try:
+                tp = page.get_textpage()
+                pages.append(tp.get_text_range())
+                tp.close()
+            finally:
+                page.close()
+        meta: dict[str, str] = {}
+        try:
+            info = pdf.get_metadata_dict()
+            if info.get("Title"):
+                meta["title"] = normalize_text(info["Title"])
+        except Exception:  # metadata is optional
+            pass
+    except Exception as exc:
+        raise ReadError(f"cannot extract the PDF text layer: {exc}") from exc
+    finally:
+        pdf.close()
+    text = normalize_text("\n".join(pages))
+    if not text.strip():
+        raise ReadError("the PDF has no text layer (scanned image; OCR is not supported)")
+    return Document("pdf", dedupe_lines(text.split("\n")), meta)
+
+
+# ---------------------------------------------------------------- entry
+def read_document(data: bytes, name: str) -> Document:
+    """Read any supported report file; raises ReadError with the reason when it cannot."""
+    if not data:
+        raise ReadError("the file is empty")
+    fmt = sniff_format(data, name)
+    if fmt == "pdf":
+        return read_pdf(data)
+    if fmt == "docx":
+        return read_docx(data)
+    if fmt == "html":
+        return read_html(data)
+    if fmt == "zip":
+        raise ReadError("a ZIP archive that is not a DOCX document")
+    if fmt == "doc":
+        raise ReadError("legacy Word .doc (OLE2) is not supported; convert it to DOCX")
+    return read_text(data)
