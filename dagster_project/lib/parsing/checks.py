@@ -28,31 +28,37 @@ def _is_count(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
+_T3_KEYS = {v: [[f"{r.code}__{c}" for c in C7] for r in rows] for v, rows in T3_ROWS.items()}
+_T3_ROWIDX = {v: {r.code: i for i, r in enumerate(rows)} for v, rows in T3_ROWS.items()}
+
+
 def t3_checks(t3: dict, version: str) -> list[dict]:
     """T3.H1–H5 on a table 三 (flat dict; missing columns are skipped)."""
     out: list[dict] = []
     rows = [r.code for r in T3_ROWS[version]]
-    cols = [c for c in C7 if f"received_new__{c}" in t3]
-
-    def g(r: str, c: str):
-        return t3.get(f"{r}__{c}")
-
+    ridx = _T3_ROWIDX[version]
+    colidx = [j for j, c in enumerate(C7) if f"received_new__{c}" in t3]
+    cols = [C7[j] for j in colidx]
+    grid_raw = [[t3.get(keys[j]) for j in colidx] for keys in _T3_KEYS[version]]
     # T3.H5 first: arithmetic below only uses integer cells
-    for r in rows:
-        for c in cols:
-            v = g(r, c)
-            if v is not None and not _is_count(v):
+    grid: list[list[int | None]] = []
+    for r, vals in zip(rows, grid_raw):
+        row = []
+        for c, v in zip(cols, vals):
+            if v is None:
+                row.append(None)
+            elif type(v) is int and v >= 0:
+                row.append(v)
+            else:
+                row.append(None)
                 out.append(_check("T3.H5", "error", [f"{r}__{c}"], "integer ≥ 0", v,
                                   f"T3.H5 {r}__{c}: {v!r} is not a non-negative integer"))
-
-    def num(r: str, c: str) -> int | None:
-        v = g(r, c)
-        return v if _is_count(v) else None
-
+        grid.append(row)
+    rn, ci, ot, co = (grid[ridx[x]] for x in ("received_new", "carried_in", "outcome_total", "carried_out"))
     # T3.H1 column balance
-    for c in cols:
-        a, b, o, d = num("received_new", c), num("carried_in", c), num("outcome_total", c), num("carried_out", c)
-        if None in (a, b, o, d):
+    for j, c in enumerate(cols):
+        a, b, o, d = rn[j], ci[j], ot[j], co[j]
+        if a is None or b is None or o is None or d is None:
             continue
         if a + b != o + d:
             out.append(_check(
@@ -61,39 +67,40 @@ def t3_checks(t3: dict, version: str) -> list[dict]:
                 a + b, o + d,
                 f"T3.H1 {c}: 一+二 = {a}+{b} = {a + b}, but 三(七)总计+四 = {o}+{d} = {o + d} ({COLUMN_LABEL[c]})"))
     # T3.H2 row totals
-    if "total" in cols:
-        parts = [c for c in cols if c != "total"]
-        for r in rows:
-            vals = [num(r, c) for c in parts]
-            tot = num(r, "total")
-            if tot is None or None in vals:
+    if cols and cols[-1] == "total":
+        for r, vals in zip(rows, grid):
+            tot = vals[-1]
+            parts = vals[:-1]
+            if tot is None or None in parts:
                 continue
-            s = sum(vals)
+            s = sum(parts)
             if s != tot:
                 out.append(_check(
                     "T3.H2", "error", [f"{r}__total"], s, tot,
-                    f"T3.H2 {r}: {'+'.join(map(str, vals))} = {s}, but 总计 says {tot} ({_ROW_LABEL_ANY.get(r, r)})"))
+                    f"T3.H2 {r}: {'+'.join(map(str, parts))} = {s}, but 总计 says {tot} ({_ROW_LABEL_ANY.get(r, r)})"))
     # T3.H3 outcome totals
-    leaves = LEAVES[version]
-    for c in cols:
-        vals = [num(r, c) for r in leaves]
-        tot = num("outcome_total", c)
-        if tot is None or None in vals:
+    leaf_rows = [grid[ridx[x]] for x in LEAVES[version]]
+    for j, c in enumerate(cols):
+        tot = ot[j]
+        if tot is None:
             continue
-        s = sum(vals)
+        col = [row[j] for row in leaf_rows]
+        if None in col:
+            continue
+        s = sum(col)
         if s != tot:
             out.append(_check(
                 "T3.H3", "error", [f"outcome_total__{c}"], s, tot,
                 f"T3.H3 {c}: outcome leaves sum to {s}, but (七)总计 says {tot} ({COLUMN_LABEL[c]})"))
-    # T3.H4 printed subtotals (only when a report prints them)
+    # T3.H4 printed subtotals (only when a report prints them as extra keys)
     for sub, parts_rows in SUBTOTALS[version].items():
-        if version == "gov2019" and sub == "other_total":
-            continue
-        for c in cols:
-            printed = num(sub, c)
-            if printed is None:
+        if sub in ridx:
+            continue  # gov2019 other_total is a leaf, not a subtotal
+        for j, c in enumerate(cols):
+            printed = t3.get(f"{sub}__{c}")
+            if not _is_count(printed):
                 continue
-            vals = [num(r, c) for r in parts_rows]
+            vals = [grid[ridx[x]][j] for x in parts_rows]
             if None in vals:
                 continue
             if sum(vals) != printed:
@@ -236,18 +243,24 @@ def suggest_repair(version: str | None, t2: dict | None, t3: dict | None, t4: di
     deltas.discard(0)
     if not deltas:
         return None
-    candidates: set[str] = set()
+    # a one-cell repair must touch every failing check: intersect their scopes
+    candidates: set[str] | None = None
     for e in errors:
         cid, cell = e["check_id"], e["cells"][0]
-        if cid == "T3.H2":
+        scope: set[str] = set()
+        if cid == "T3.H2" and t3 is not None:
             row = cell.rsplit("__", 1)[0]
-            candidates.update(k for k in t3 if k.startswith(row + "__"))
-        elif cid in ("T3.H1", "T3.H3"):
+            scope = {k for k in t3 if k.startswith(row + "__")}
+        elif cid in ("T3.H1", "T3.H3") and t3 is not None:
             col = cell.rsplit("__", 1)[1]
-            candidates.update(k for k in t3 if k.endswith("__" + col))
-        elif cid == "T4.H1":
+            rows = ("received_new", "carried_in", "outcome_total", "carried_out") if cid == "T3.H1" else \
+                (*LEAVES[version], "outcome_total")
+            scope = {f"{r}__{col}" for r in rows if f"{r}__{col}" in t3}
+        elif cid == "T4.H1" and t4 is not None:
             p = cell.rsplit("__", 1)[0]
-            candidates.update(k for k in t4 if k.startswith(p + "__"))
+            scope = {k for k in t4 if k.startswith(p + "__")}
+        candidates = scope if candidates is None else candidates & scope
+    candidates = candidates or set()
     fixes = []
     for cell in sorted(candidates):
         table = t3 if t3 is not None and cell in t3 else t4

@@ -135,14 +135,15 @@ def _plausible_chinese(text: str) -> bool:
     return good / len(sample) > 0.9
 
 
+_BAD_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f\ufffd\ue000-\uf8ff]")
+
+
 def _check_texty(text: str) -> None:
     """Reject binary junk that happens to decode."""
     sample = text[:4000]
     if not sample.strip():
         raise ReadError("the file is empty")
-    bad = sum(1 for ch in sample if (unicodedata.category(ch) in ("Cc", "Co", "Cs", "Cn") and ch not in "\n\t\r")
-              or ch == "\ufffd")
-    if bad / len(sample) > 0.05:
+    if len(_BAD_CHARS.findall(sample)) / len(sample) > 0.05:
         raise ReadError("binary data, not text")
 
 
@@ -159,17 +160,20 @@ def dedupe_lines(lines: list[str]) -> list[str]:
     Only lines of 12+ characters with Chinese text count (table rows of one number, "0",
     "总计" … legitimately repeat).
     """
-    seen: set[bytes] = set()
+    seen: set[str] = set()
     out = []
     for line in lines:
-        key_text = "".join(line.split())
-        if len(key_text) >= 12 and _has_cjk(key_text):
-            key = hashlib.blake2b(key_text.encode(), digest_size=12).digest()
-            if key in seen:
-                continue
-            seen.add(key)
+        if len(line) >= 12:
+            key = "".join(line.split())
+            if len(key) >= 12 and _CJK.search(key):
+                if key in seen:
+                    continue
+                seen.add(key)
         out.append(line)
     return out
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _has_cjk(text: str) -> bool:
@@ -184,8 +188,19 @@ _BLOCK_TAGS = frozenset(
 _SKIP_TAGS = frozenset("script style noscript template iframe svg select option head button".split())
 
 
+def _html_parser():
+    from lxml import etree
+
+    global _HTML_PARSER
+    if _HTML_PARSER is None:
+        _HTML_PARSER = etree.HTMLParser(remove_comments=True, no_network=True, recover=True)
+    return _HTML_PARSER
+
+
+_HTML_PARSER = None
+
+
 def read_html(data: bytes) -> Document:
-    import lxml.html
     from lxml import etree
 
     head = data[:4096]
@@ -194,67 +209,46 @@ def read_html(data: bytes) -> Document:
     _check_texty(text)
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)
     try:
-        root = lxml.html.document_fromstring(text)
-    except (etree.ParserError, ValueError) as exc:
+        root = etree.fromstring(text, _html_parser())
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ReadError(f"not parseable as HTML: {exc}") from exc
+    if root is None:
+        raise ReadError("not parseable as HTML: empty document")
     meta: dict[str, str] = {}
     for el in root.iter("meta"):
         name = (el.get("name") or el.get("property") or "").strip()
         if name and el.get("content"):
             meta[name.lower()] = normalize_text(el.get("content"))
     title_el = root.find(".//title")
-    if title_el is not None and title_el.text_content().strip():
-        meta["title"] = normalize_text(title_el.text_content().strip())
+    if title_el is not None and "".join(title_el.itertext()).strip():
+        meta["title"] = normalize_text("".join(title_el.itertext()).strip())
     body = root.find("body")
-    out: list[str] = []
-    buf: list[str] = []
-    _walk_html(body if body is not None else root, out, buf)
-    _flush(out, buf)
-    lines = normalize_text("\n".join(out)).split("\n")
-    return Document("html", dedupe_lines(lines), meta)
-
-
-def _flush(out: list[str], buf: list[str]) -> None:
-    if buf:
-        line = "".join(buf).strip()
-        if line:
-            out.append(line)
-        buf.clear()
-
-
-def _walk_html(el, out: list[str], buf: list[str]) -> None:
-    tag = el.tag if isinstance(el.tag, str) else ""
-    if tag in _SKIP_TAGS:
-        return
-    if tag == "table" and not _has_nested_table(el):
-        _flush(out, buf)
-        for tr in el.iter("tr"):
-            cells = [" ".join(_cell_text(td).split()) for td in tr if isinstance(td.tag, str) and td.tag in ("td", "th")]
+    if body is None:
+        body = root
+    etree.strip_elements(body, *_SKIP_TAGS, with_tail=False)
+    # leaf tables become "| cell | cell |" lines; layout tables around them are just blocks
+    for table in list(body.iter("table")):
+        if table.find(".//table") is not None:
+            continue
+        rows = []
+        for tr in table.iter("tr"):
+            cells = [" ".join("".join(td.itertext()).split()) for td in tr if td.tag == "td" or td.tag == "th"]
             if cells:
-                out.append("| " + " | ".join(cells) + " |")
-        if el.tail:
-            buf.append(el.tail)
-        return
-    block = tag in _BLOCK_TAGS
-    if block:
-        _flush(out, buf)
-    if el.text and tag:
-        buf.append(el.text)
-    for child in el:
-        _walk_html(child, out, buf)
-    if block:
-        _flush(out, buf)
-    if el.tail:
-        buf.append(el.tail)
-
-
-def _has_nested_table(table) -> bool:
-    return any(True for _ in table.iterdescendants("table"))
-
-
-def _cell_text(td) -> str:
-    """A cell's text; <p>/<br> inside a cell join without a separator (Word often splits a label)."""
-    return "".join(td.itertext())
+                rows.append("| " + " | ".join(cells) + " |")
+        repl = etree.Element("pre")
+        repl.text = "\n" + "\n".join(rows) + "\n"
+        repl.tail = table.tail
+        parent = table.getparent()
+        if parent is None:
+            continue
+        parent.replace(table, repl)
+    for el in body.iter(*_BLOCK_TAGS):
+        el.tail = "\n" + el.tail if el.tail else "\n"
+        if el.tag == "br" or el.tag in ("p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre"):
+            el.text = "\n" + el.text if el.text else ("\n" if el.tag != "br" else el.text)
+    flat = etree.tostring(body, method="text", encoding=str, with_tail=False)
+    lines = [ln.strip() for ln in normalize_text(flat).split("\n")]
+    return Document("html", dedupe_lines([ln for ln in lines if ln]), meta)
 
 
 # ---------------------------------------------------------------- DOCX

@@ -200,10 +200,25 @@ def _with_unit(s: str, e: int) -> Iterator[int]:
         yield e
 
 
+def _one_cell_per_char(groups: list[Group], k: int) -> tuple[str, ...] | None:
+    """When the runs hold exactly as many characters as cells are left, the only reading is one digit a cell."""
+    n = sum(1 if g.exact else len(g.text) for g in groups)
+    if n != k or any(not g.exact and not g.text.isdigit() for g in groups):
+        return None
+    out: list[str] = []
+    for g in groups:
+        out.extend([g.text] if g.exact else list(g.text))
+    return tuple(out)
+
+
 def enumerate_splits(groups: list[Group], kinds: list[CellKind], limit: int = 200_000) -> Iterator[tuple[str, ...]]:
     """Every way to read the groups as exactly ``len(kinds)`` cells (bounded by ``limit``)."""
     k = len(kinds)
     if len(groups) > k:
+        return
+    trivial = _one_cell_per_char(groups, k)
+    if trivial is not None:
+        yield trivial
         return
     count = [0]
     out: list[str] = []
@@ -249,6 +264,10 @@ def total_splits(groups: list[Group], k: int, limit: int = 100_000) -> list[tupl
     """
     if not groups or len(groups) > k:
         return []
+    trivial = _one_cell_per_char(groups, k)
+    if trivial is not None:
+        vals = [cell_value(x, "count") for x in trivial]
+        return [trivial] if all(isinstance(v, int) for v in vals) and sum(vals[:-1]) == vals[-1] else []
     results: list[tuple[str, ...]] = []
     last = groups[-1]
     if last.exact:
@@ -381,6 +400,14 @@ def block_sum_splits(groups: list[Group], blocks: int, width: int, limit: int = 
     out: list[str] = []
     ng = len(groups)
     k = blocks * width
+    trivial = _one_cell_per_char(groups, k)
+    if trivial is not None:
+        v = [int(x) if x.isdigit() else cell_value(x, "count") for x in trivial]
+        ok = all(sum(v[b * width: b * width + width - 1]) == v[b * width + width - 1] for b in range(blocks))
+        return [trivial] if ok else []
+    chars_after = [0] * (ng + 1)
+    for i in range(ng - 1, -1, -1):
+        chars_after[i] = chars_after[i + 1] + (1 if groups[i].exact else len(groups[i].text))
 
     def rec(gi: int, pos: int, ci: int, acc: int) -> None:
         if len(results) >= limit:
@@ -390,6 +417,12 @@ def block_sum_splits(groups: list[Group], blocks: int, width: int, limit: int = 
                 results.append(tuple(out))
             return
         if ci >= k or k - ci < ng - gi:
+            return
+        left = chars_after[gi] - pos  # characters still to read
+        block_left = width - 1 - ci % width  # part cells before this block's total
+        # this block still needs its parts (≥1 char each) and a total of ≥ len(str(acc)) chars;
+        # later blocks need ≥1 char a cell
+        if left < block_left + len(str(acc)) + (k - ci - block_left - 1):
             return
         g = groups[gi]
         is_total = ci % width == width - 1

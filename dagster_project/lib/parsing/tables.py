@@ -287,6 +287,8 @@ def solve_t3(raw: T3Raw) -> Solved | None:
         improved = False
         rounds += 1
         for code in groups_of:
+            if sum(1 if g.exact else len(g.text) for g in groups_of[code]) <= k:
+                continue  # one digit a cell: there is no other reading
             sols = _dp_row(code, groups_of[code], assign, cols, leaves)
             for s in sols[:1]:
                 trial = dict(assign, **{code: s})
