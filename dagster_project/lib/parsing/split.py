@@ -97,25 +97,21 @@ def _single_cell(f: str) -> bool:
 
 def _run_groups(text: str) -> list[Group]:
     groups = []
-    for tok in text.replace(",", " ,").split():
-        if tok.startswith(",") and len(tok) > 1:
-            tok = tok[1:]
-        if tok in ("-", "/"):
-            groups.append(Group(tok, True))
+    for word in text.split():
+        if _THOUSANDS.match(word):  # 1,234 (grouped in threes): one number
+            groups.append(Group(word.replace(",", ""), True))
             continue
-        if _THOUSANDS.match(tok):
-            groups.append(Group(tok.replace(",", ""), True))
-            continue
-        tok = tok.replace(",", "")
-        # a dash glued between digits ("0-0") is a zero symbol unless it signs a number
-        parts = re.split(r"(?<=\d)(-)(?!\d)|^(-)(?!\d)", tok)
-        for part in parts:
-            if not part:
+        for tok in word.split(","):  # any other comma separates cells
+            if not tok:
                 continue
-            if part == "-":
-                groups.append(Group("-", True))
-            else:
-                groups.append(Group(part, False))
+            if tok in ("-", "/"):
+                groups.append(Group(tok, True))
+                continue
+            # a dash glued after digits ("0-0") is a zero symbol unless it signs a number
+            for part in re.split(r"(?<=\d)(-)(?!\d)|^(-)(?!\d)", tok):
+                if not part:
+                    continue
+                groups.append(Group(part, part == "-"))
     return groups
 
 
@@ -166,222 +162,306 @@ def cell_origin(cell: str) -> str:
     return "printed"
 
 
-def _cell_prefixes(s: str, pos: int, kind: CellKind) -> Iterator[int]:
-    """End positions of the cells that can start at s[pos] (longest last)."""
-    n = len(s)
-    i = pos
-    if kind == "signed" and i < n and s[i] in "+-":
-        i += 1
-    if i >= n or not s[i].isdigit():
-        return
-    if s[i] == "0":
-        ends = [i + 1]
-    else:
-        ends = []
-        j = i
-        while j < n and s[j].isdigit():
-            j += 1
-            ends.append(j)
-    for e in ends:
-        if kind in ("decimal", "money") and e < n and s[e] == ".":
-            # an integer part followed by "." must take a fraction
-            f = e + 1
-            while f < n and s[f].isdigit():
-                f += 1
-                yield from _with_unit(s, f)
-            continue
-        yield from _with_unit(s, e)
+# ---------------------------------------------------------------- the flat row
+@dataclass
+class Flat:
+    """A row's groups as one string plus boundary constraints.
+
+    ``must``: positions where a cell must end (between groups: a space or a field boundary);
+    ``forbid``: positions where no cell may end (inside a one-cell group such as ``1,234``).
+    Exact one-cell groups that are symbols or blanks stand as ``0`` in the string; ``orig``
+    maps their start position back to what was printed.
+    """
+
+    s: str
+    must: list[int]
+    forbid: frozenset[int]
+    orig: dict[int, str]
+
+    def __post_init__(self) -> None:
+        n = len(self.s)
+        nxt = [n] * (n + 1)
+        m = sorted(set(self.must) | {n})
+        j = len(m) - 1
+        for pos in range(n, -1, -1):
+            while j > 0 and m[j - 1] > pos:
+                j -= 1
+            nxt[pos] = m[j] if m[j] > pos else n
+        self.next_must = nxt
+        # prefix digit sums: the parts of a sum keep their digit sum whatever the split, so a
+        # total must be ≡ the digit sum of its parts (mod 9) — an O(1) filter on candidate totals
+        acc = [0]
+        for ch in self.s:
+            acc.append(acc[-1] + (ord(ch) - 48 if "0" <= ch <= "9" else 0))
+        self.dsum = acc
+
+    def mod9_ok(self, lo: int, hi: int, total: int) -> bool:
+        return (self.dsum[hi] - self.dsum[lo] - total) % 9 == 0
+
+    def cell(self, a: int, b: int) -> str:
+        return self.orig.get(a, self.s[a:b]) if (b - a == 1 and a in self.orig) else self.s[a:b]
 
 
-def _with_unit(s: str, e: int) -> Iterator[int]:
-    if e < len(s) and s[e] in UNITS:
-        yield e + 1
-    else:
-        yield e
-
-
-def _one_cell_per_char(groups: list[Group], k: int) -> tuple[str, ...] | None:
-    """When the runs hold exactly as many characters as cells are left, the only reading is one digit a cell."""
-    n = sum(1 if g.exact else len(g.text) for g in groups)
-    if n != k or any(not g.exact and not g.text.isdigit() for g in groups):
-        return None
-    out: list[str] = []
+def flatten(groups: list[Group]) -> Flat:
+    parts: list[str] = []
+    must: list[int] = []
+    forbid: set[int] = set()
+    orig: dict[int, str] = {}
+    pos = 0
     for g in groups:
-        out.extend([g.text] if g.exact else list(g.text))
-    return tuple(out)
+        text = g.text
+        if g.exact and (text in (BLANK, "-", "/")):
+            orig[pos] = text
+            text = "0"
+        if g.exact:
+            forbid.update(range(pos + 1, pos + len(text)))
+        parts.append(text)
+        pos += len(text)
+        must.append(pos)
+    return Flat("".join(parts), must, frozenset(forbid), orig)
 
 
-def enumerate_splits(groups: list[Group], kinds: list[CellKind], limit: int = 200_000) -> Iterator[tuple[str, ...]]:
-    """Every way to read the groups as exactly ``len(kinds)`` cells (bounded by ``limit``)."""
+def _ends(f: Flat, pos: int, kind: CellKind, maxlen: int = 1 << 30) -> list[int]:
+    """End positions of the cells that can start at ``pos`` (shortest first, at most ``maxlen`` chars)."""
+    s = f.s
+    limit = min(f.next_must[pos], pos + maxlen + (1 if kind != "count" else 0)) if kind == "count" else f.next_must[pos]
+    i = pos
+    if kind == "signed" and i < limit and s[i] in "+-":
+        i += 1
+    if i >= limit or not s[i].isdigit():
+        return []
+    if s[i] == "0":
+        cand = [i + 1]
+    else:
+        cand = []
+        j = i
+        while j < limit and s[j].isdigit():
+            j += 1
+            cand.append(j)
+    out = []
+    for e in cand:
+        if kind in ("decimal", "money") and e < limit and s[e] == ".":
+            fpos = e + 1
+            while fpos < limit and s[fpos].isdigit():
+                fpos += 1
+                out.append(fpos + 1 if fpos < limit and s[fpos] in UNITS else fpos)
+            continue
+        if e < limit and s[e] in UNITS:
+            e += 1
+        out.append(e)
+    return [e for e in out if e not in f.forbid and e <= limit]
+
+
+def enumerate_splits(groups: list[Group] | Flat, kinds: list[CellKind], limit: int = 200_000) -> Iterator[tuple[str, ...]]:
+    """Every way to read the row as exactly ``len(kinds)`` cells (at most ``limit`` of them)."""
+    f = groups if isinstance(groups, Flat) else flatten(groups)
     k = len(kinds)
-    if len(groups) > k:
-        return
-    trivial = _one_cell_per_char(groups, k)
-    if trivial is not None:
-        yield trivial
+    n = len(f.s)
+    if len(f.must) > k:
         return
     count = [0]
-    out: list[str] = []
+    ends: list[int] = []
+    dead: set[tuple[int, int]] = set()
 
-    def rec(gi: int, pos: int, ci: int) -> Iterator[tuple[str, ...]]:
+    def rec(pos: int, ci: int) -> Iterator[tuple[str, ...]]:
         if count[0] >= limit:
             return
-        if gi == len(groups):
-            if ci == k:
+        if ci == k:
+            if pos == n:
                 count[0] += 1
-                yield tuple(out)
+                starts = [0, *ends[:-1]]
+                yield tuple(f.cell(a, b) for a, b in zip(starts, ends))
             return
-        g = groups[gi]
-        # cells still needed must fit: every remaining group needs at least one
-        if k - ci < len(groups) - gi:
+        if n - pos < k - ci or (pos, ci) in dead:
             return
-        if g.exact:
-            if pos != 0:
-                return
-            out.append(g.text)
-            yield from rec(gi + 1, 0, ci + 1)
-            out.pop()
-            return
-        if ci >= k:
-            return
-        s = g.text
-        for e in _cell_prefixes(s, pos, kinds[ci]):
-            out.append(s[pos:e])
-            if e == len(s):
-                yield from rec(gi + 1, 0, ci + 1)
-            else:
-                yield from rec(gi, e, ci + 1)
-            out.pop()
+        before = count[0]
+        for e in _ends(f, pos, kinds[ci]):
+            ends.append(e)
+            yield from rec(e, ci + 1)
+            ends.pop()
+        if count[0] == before:
+            dead.add((pos, ci))
 
-    yield from rec(0, 0, 0)
+    yield from rec(0, 0)
 
 
-def total_splits(groups: list[Group], k: int, limit: int = 100_000) -> list[tuple[str, ...]]:
-    """Readings of a table 三 row as k count cells whose last equals the sum of the others (T3.H2).
+def _int_at(f: Flat, a: int, b: int) -> int | None:
+    t = f.s[a:b]
+    if not t.isdigit() or (len(t) > 1 and t[0] == "0"):
+        return None
+    return int(t)
 
-    The last cell is a suffix of the last group; the first k−1 cells are searched with the
-    remaining sum as a bound (each cell ≤ what is left), so long rows stay cheap.
-    """
-    if not groups or len(groups) > k:
-        return []
-    trivial = _one_cell_per_char(groups, k)
-    if trivial is not None:
-        vals = [cell_value(x, "count") for x in trivial]
-        return [trivial] if all(isinstance(v, int) for v in vals) and sum(vals[:-1]) == vals[-1] else []
-    results: list[tuple[str, ...]] = []
-    last = groups[-1]
-    if last.exact:
-        tail_options = [(last.text, groups[:-1], None)]
-    else:
-        s = last.text
-        tail_options = []
-        for start in range(len(s) - 1, -1, -1):
-            t = s[start:]
-            if not t.isdigit() or (len(t) > 1 and t[0] == "0"):
-                continue
-            rest = groups[:-1] + ([Group(s[:start], False)] if start > 0 else [])
-            tail_options.append((t, rest, None))
-    for t, rest, _ in tail_options:
-        try:
-            target = int(cell_value(t, "count") or 0)
-        except ValueError:
-            continue
-        if len(rest) > k - 1:
-            continue
-        _sum_search(rest, k - 1, target, t, results, limit)
+
+def _sum_search(f: Flat, lo: int, hi: int, c: int, target: int, limit: int) -> list[list[int]]:
+    """Cell end lists splitting s[lo:hi] into ``c`` count cells that sum to ``target``."""
+    results: list[list[int]] = []
+    ends: list[int] = []
+    dead: set[tuple[int, int, int]] = set()
+    if hi < lo + c:
+        return results
+
+    def rec(pos: int, cl: int, left: int) -> None:
         if len(results) >= limit:
-            break
+            return
+        if cl == 0:
+            if pos == hi and left == 0:
+                results.append(list(ends))
+            return
+        chars = hi - pos
+        if chars < cl:
+            return
+        maxlen = len(str(left)) if left > 0 else 1
+        if chars > cl * maxlen:
+            return
+        longest = chars - cl + 1
+        if left > cl * (10 ** longest - 1):
+            return
+        # some cell has ≥ ceil(chars/cl) digits; with 2+ digits it has no leading zero
+        widest = -(-chars // cl)
+        if widest >= 2 and left < 10 ** (widest - 1):
+            return
+        if cl == 1:
+            if f.next_must[pos] >= hi and not any(x in f.forbid for x in (hi,)):
+                v = _int_at(f, pos, hi)
+                if v == left:
+                    ends.append(hi)
+                    results.append(list(ends))
+                    ends.pop()
+            return
+        key = (pos, cl, left)
+        if key in dead:
+            return
+        before = len(results)
+        for e in _ends(f, pos, "count", maxlen):
+            if e > hi:
+                break
+            v = int(f.s[pos:e])
+            if v > left:
+                break
+            ends.append(e)
+            rec(e, cl - 1, left - v)
+            ends.pop()
+        if len(results) == before:
+            dead.add(key)
+
+    rec(lo, c, target)
     return results
 
 
-def _sum_search(groups: list[Group], k: int, target: int, tail: str, results: list, limit: int) -> None:
-    out: list[str] = []
-    ng = len(groups)
-    remaining_chars = [0] * (ng + 1)
-    for i in range(ng - 1, -1, -1):
-        remaining_chars[i] = remaining_chars[i + 1] + (1 if groups[i].exact else len(groups[i].text))
+def total_splits(groups: list[Group] | Flat, k: int, limit: int = 100_000) -> list[tuple[str, ...]]:
+    """Readings of a table 三 row as k count cells whose last equals the sum of the others (T3.H2).
 
-    def rec(gi: int, pos: int, ci: int, left: int) -> None:
+    The total is a suffix; the other cells are searched with the remaining sum as a bound
+    (each cell ≤ what is left, the remainder must be able to reach it), so long rows stay cheap.
+    """
+    f = groups if isinstance(groups, Flat) else flatten(groups)
+    n = len(f.s)
+    if n < k or len(f.must) > k:
+        return []
+    out: list[tuple[str, ...]] = []
+    last_must = max([m for m in f.must if m < n], default=0)
+    for t in range(n - 1, last_must - 1, -1):
+        if t in f.forbid:
+            continue
+        total = _int_at(f, t, n)
+        if total is None or not f.mod9_ok(0, t, total):
+            continue
+        # the parts: k−1 cells of at most len(total) digits each
+        if t > (k - 1) * len(str(total)) or t < k - 1:
+            continue
+        for ends in _sum_search(f, 0, t, k - 1, total, limit - len(out)):
+            cells = [0, *ends]
+            out.append(tuple(f.cell(a, b) for a, b in zip(cells, cells[1:])) + (f.cell(t, n),))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def block_sum_splits(groups: list[Group] | Flat, blocks: int, width: int, limit: int = 10_000) -> list[tuple[str, ...]]:
+    """Readings of table 四's run as ``blocks`` blocks of ``width`` count cells, each ending in its sum.
+
+    For each block the total is a substring whose value bounds the parts before it.
+    """
+    f = groups if isinstance(groups, Flat) else flatten(groups)
+    n = len(f.s)
+    if n < blocks * width or len(f.must) > blocks * width:
+        return []
+    results: list[tuple[str, ...]] = []
+    parts = width - 1
+    cells: list[tuple[int, int]] = []
+
+    def rec(pos: int, b: int) -> None:
         if len(results) >= limit:
             return
-        if gi == ng:
-            if ci == k and left == 0:
-                results.append((*out, tail))
+        if b == blocks:
+            if pos == n:
+                results.append(tuple(f.cell(a, e) for a, e in cells))
             return
-        cells_left = k - ci
-        if cells_left < ng - gi:
-            return
-        g = groups[gi]
-        if g.exact:
-            try:
-                v = cell_value(g.text, "count") or 0
-            except ValueError:
-                return
-            if not isinstance(v, int) or v > left:
-                return
-            out.append(g.text)
-            rec(gi + 1, 0, ci + 1, left - v)
-            out.pop()
-            return
-        s = g.text
-        chars_left = remaining_chars[gi] - pos
-        maxlen = max(1, len(str(left)))
-        if chars_left > cells_left * maxlen:
-            return
-        for e in _cell_prefixes(s, pos, "count"):
-            if e - pos > maxlen:
-                break
-            v = int(s[pos:e])
-            if v > left:
-                break
-            out.append(s[pos:e])
-            if e == len(s):
-                rec(gi + 1, 0, ci + 1, left - v)
-            else:
-                rec(gi, e, ci + 1, left - v)
-            out.pop()
+        later = (blocks - b - 1) * width
+        for end in range(pos + width, n - later + 1):
+            if end in f.forbid:
+                continue
+            for t in range(end - 1, pos + parts - 1, -1):
+                if t in f.forbid:
+                    continue
+                if f.next_must[t] < end:
+                    break  # a required boundary inside the total
+                total = _int_at(f, t, end)
+                if total is None:
+                    continue
+                plen = t - pos
+                if not f.mod9_ok(pos, t, total):
+                    if total > parts * (10 ** (plen - parts + 1) - 1):
+                        break
+                    continue
+                if plen > parts * len(str(total)):
+                    continue  # parts too long for this total; a longer total comes next
+                if total > parts * (10 ** (plen - parts + 1) - 1):
+                    break  # parts too short to reach it, and longer totals are larger
+                for ends in _sum_search(f, pos, t, parts, total, limit):
+                    starts = [pos, *ends[:-1]]
+                    cells.extend(zip(starts, ends))
+                    cells.append((t, end))
+                    rec(end, b + 1)
+                    del cells[-width:]
 
-    rec(0, 0, 0, target)
+    rec(0, 0)
+    return results
 
 
 def best_scored_splits(
-    groups: list[Group], kinds: list[CellKind], score: Callable[[int, str], int], keep: int = 4
+    groups: list[Group] | Flat, kinds: list[CellKind], score: Callable[[int, str], int], keep: int = 4
 ) -> tuple[int, list[tuple[str, ...]]]:
     """The readings maximising Σ score(cell index, cell) (up to ``keep`` of them), by dynamic programming.
 
     Used when no reading satisfies a row's own sum: each cell is scored by how many column
     checks it satisfies given the other rows.
     """
+    f = groups if isinstance(groups, Flat) else flatten(groups)
     k = len(kinds)
-    if len(groups) > k:
+    n = len(f.s)
+    if len(f.must) > k:
         return -1, []
-    memo: dict[tuple[int, int, int], tuple[int, list[tuple[str, ...]]]] = {}
+    neg = -(10**9)
+    memo: dict[tuple[int, int], tuple[int, list[tuple[str, ...]]]] = {}
 
-    def rec(gi: int, pos: int, ci: int) -> tuple[int, list[tuple[str, ...]]]:
-        key = (gi, pos, ci)
+    def rec(pos: int, ci: int) -> tuple[int, list[tuple[str, ...]]]:
+        key = (pos, ci)
         if key in memo:
             return memo[key]
-        if gi == len(groups):
-            res = (0, [()]) if ci == k else (-(10**9), [])
+        if ci == k:
+            res = (0, [()]) if pos == n else (neg, [])
             memo[key] = res
             return res
-        if ci >= k or k - ci < len(groups) - gi:
-            memo[key] = (-(10**9), [])
+        if n - pos < k - ci:
+            memo[key] = (neg, [])
             return memo[key]
-        g = groups[gi]
-        best, sols = -(10**9), []
-        options: list[tuple[str, int, int]] = []
-        if g.exact:
-            if pos == 0:
-                options.append((g.text, gi + 1, 0))
-        else:
-            s = g.text
-            for e in _cell_prefixes(s, pos, kinds[ci]):
-                options.append((s[pos:e], gi + 1 if e == len(s) else gi, 0 if e == len(s) else e))
-        for cell, ngi, npos in options:
-            sub_score, sub_sols = rec(ngi, npos, ci + 1)
+        best, sols = neg, []
+        for e in _ends(f, pos, kinds[ci]):
+            sub_score, sub_sols = rec(e, ci + 1)
             if not sub_sols:
                 continue
+            cell = f.cell(pos, e)
             total = sub_score + score(ci, cell)
             if total > best:
                 best, sols = total, [(cell, *t) for t in sub_sols[:keep]]
@@ -390,77 +470,4 @@ def best_scored_splits(
         memo[key] = (best, sols)
         return memo[key]
 
-    best, sols = rec(0, 0, 0)
-    return best, sols
-
-
-def block_sum_splits(groups: list[Group], blocks: int, width: int, limit: int = 10_000) -> list[tuple[str, ...]]:
-    """Readings of table 四's run as ``blocks`` blocks of ``width`` count cells, each ending in its sum."""
-    results: list[tuple[str, ...]] = []
-    out: list[str] = []
-    ng = len(groups)
-    k = blocks * width
-    trivial = _one_cell_per_char(groups, k)
-    if trivial is not None:
-        v = [int(x) if x.isdigit() else cell_value(x, "count") for x in trivial]
-        ok = all(sum(v[b * width: b * width + width - 1]) == v[b * width + width - 1] for b in range(blocks))
-        return [trivial] if ok else []
-    chars_after = [0] * (ng + 1)
-    for i in range(ng - 1, -1, -1):
-        chars_after[i] = chars_after[i + 1] + (1 if groups[i].exact else len(groups[i].text))
-
-    def rec(gi: int, pos: int, ci: int, acc: int) -> None:
-        if len(results) >= limit:
-            return
-        if gi == ng:
-            if ci == k:
-                results.append(tuple(out))
-            return
-        if ci >= k or k - ci < ng - gi:
-            return
-        left = chars_after[gi] - pos  # characters still to read
-        block_left = width - 1 - ci % width  # part cells before this block's total
-        # this block still needs its parts (≥1 char each) and a total of ≥ len(str(acc)) chars;
-        # later blocks need ≥1 char a cell
-        if left < block_left + len(str(acc)) + (k - ci - block_left - 1):
-            return
-        g = groups[gi]
-        is_total = ci % width == width - 1
-        if g.exact:
-            if pos:
-                return
-            try:
-                v = cell_value(g.text, "count")
-            except ValueError:
-                return
-            if not isinstance(v, int):
-                return
-            if is_total and v != acc:
-                return
-            out.append(g.text)
-            rec(gi + 1, 0, ci + 1, 0 if is_total else acc + v)
-            out.pop()
-            return
-        s = g.text
-        if is_total:
-            want = str(acc)
-            if s.startswith(want, pos):
-                e = pos + len(want)
-                out.append(want)
-                if e == len(s):
-                    rec(gi + 1, 0, ci + 1, 0)
-                else:
-                    rec(gi, e, ci + 1, 0)
-                out.pop()
-            return
-        for e in _cell_prefixes(s, pos, "count"):
-            v = int(s[pos:e])
-            out.append(s[pos:e])
-            if e == len(s):
-                rec(gi + 1, 0, ci + 1, acc + v)
-            else:
-                rec(gi, e, ci + 1, acc + v)
-            out.pop()
-
-    rec(0, 0, 0, 0)
-    return results
+    return rec(0, 0)

@@ -1,0 +1,101 @@
+-- One row per published report: the base measures of the KPIs (domain.md §6), on the applicant column
+-- `total` unless the name says otherwise, with the report's agency and whether it is the one report of its
+-- agency-year that enters the KPI sums (the latest publish_date, then the smallest report_id).
+-- dagster_project/lib/kpi.py (report_base) computes the same measures in Python.
+with
+
+published as (
+    select
+        reports.report_id,
+        reports.report_year,
+        reports.agency_name,
+        reports.publish_date,
+        agency_names.agency_id
+    from {{ ref('reports') }} as reports
+    inner join {{ source('raw_analysis', 'agency_names') }} as agency_names
+        on agency_names.agency_name = reports.agency_name
+    where reports.status = 'published'
+),
+
+applications as (
+    select
+        report_id,
+        max(received_new) filter (where applicant_type = 'total') as received_new,
+        max(carried_in) filter (where applicant_type = 'total') as carried_in,
+        max(outcome_total) filter (where applicant_type = 'total') as outcome_total,
+        max(carried_out) filter (where applicant_type = 'total') as carried_out,
+        max(received_new) filter (where applicant_type = 'natural_person') as received_new_natural_person
+    from {{ ref('fct_applications') }}
+    group by report_id
+),
+
+outcomes as (
+    select
+        report_id,
+        sum(count) filter (where outcome_group = 'granted') as granted,
+        sum(count) filter (where outcome_group = 'partially_granted') as partially_granted,
+        sum(count) filter (where outcome_group = 'denied') as denied,
+        sum(count) filter (where outcome_group = 'unavailable') as unavailable,
+        sum(count) filter (where outcome_code = 'unavailable_not_held') as unavailable_not_held,
+        sum(count) filter (where outcome_group = 'not_processed') as not_processed,
+        sum(count) filter (where outcome_group = 'other') as other
+    from {{ ref('fct_outcomes') }}
+    where applicant_type = 'total'
+    group by report_id
+),
+
+appeals as (
+    select
+        report_id,
+        sum(count) filter (where proceeding = 'admin_review' and result = 'corrected') as review_corrected,
+        sum(count) filter (where proceeding = 'admin_review' and result = 'total') as review_total,
+        sum(count) filter (where proceeding = 'admin_review' and result = 'pending') as review_pending,
+        sum(count) filter (
+            where proceeding in ('litigation_direct', 'litigation_after_review') and result = 'corrected'
+        ) as litigation_corrected,
+        sum(count) filter (
+            where proceeding in ('litigation_direct', 'litigation_after_review') and result = 'total'
+        ) as litigation_total,
+        sum(count) filter (
+            where proceeding in ('litigation_direct', 'litigation_after_review') and result = 'pending'
+        ) as litigation_pending
+    from {{ ref('fct_appeals') }}
+    group by report_id
+),
+
+final as (
+    select
+        published.report_id,
+        published.report_year,
+        published.agency_id,
+        published.agency_name,
+        published.publish_date,
+        applications.received_new,
+        applications.carried_in,
+        applications.outcome_total,
+        applications.carried_out,
+        applications.received_new_natural_person,
+        outcomes.granted,
+        outcomes.partially_granted,
+        outcomes.denied,
+        outcomes.unavailable,
+        outcomes.unavailable_not_held,
+        outcomes.not_processed,
+        outcomes.other,
+        appeals.review_corrected,
+        appeals.review_total,
+        appeals.review_pending,
+        appeals.litigation_corrected,
+        appeals.litigation_total,
+        appeals.litigation_pending,
+        row_number() over (
+            partition by published.agency_id, published.report_year
+            order by published.publish_date desc nulls last, published.report_id
+        ) = 1 as enters_kpi
+    from published
+    left join applications on applications.report_id = published.report_id
+    left join outcomes on outcomes.report_id = published.report_id
+    left join appeals on appeals.report_id = published.report_id
+)
+
+select * from final
