@@ -62,8 +62,13 @@ def find_label(cx: Compact, label: str, start: int, end: int) -> tuple[int, int]
     i = cx.find(label, start, end)
     if i >= 0:
         return i, i + len(label)
-    if len(label) <= 4:
-        return None
+    if len(label) <= 6:
+        # a dropped character (styled spans lost in scraping: "政许可" for "行政许可")
+        if len(label) < 3:
+            return None
+        hits = [(j, j + len(label) - 1) for j in (cx.find(label[:i] + label[i + 1:], start, end)
+                                                  for i in range(len(label))) if j >= 0]
+        return min(hits) if hits else None
     # tolerate typos and dropped characters: a distinctive head or tail of the label
     best = None
     for frag_len in (6, 4):
