@@ -118,3 +118,45 @@ def test_bad_input_gets_a_status_and_a_reason(data, name, status):
     assert got["error"]
     assert got["t3"] is None and got["checks"] == []
 
+
+
+def test_pdf_with_labels_wrapped_around_the_values(anshan):
+    """A PDF text layer: cells separated by spaces, long labels wrapped onto the next line after the values."""
+    import io
+    import re
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    text, expected = anshan
+    first_copy = text.split("\n\n\n鞍山市人民政府办公室2023")[0]
+    cols = ("natural_person", "org_business", "org_research", "org_public_interest", "org_legal_service", "org_other", "total")
+    lines = []
+    for ln in first_copy.split("\n"):
+        m = re.match(r"^(.*?[^\d])(\d{7,})$", ln)
+        row = next((r for r in T3_ROWS["gov2021"] if m and m.group(1).endswith(r.label)), None)
+        if row is None:
+            lines += [ln[i:i + 40] for i in range(0, max(len(ln), 1), 40)]
+            continue
+        label, values = m.group(1), " ".join(str(expected["t3"][f"{row.code}__{c}"]) for c in cols)
+        lines += [label[:16] + "  " + values, label[16:]] if len(label) > 16 else [label + "  " + values]
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf)
+    pdf.setFont("STSong-Light", 9)
+    y = 800
+    for ln in lines:
+        pdf.drawString(30, y, ln)
+        y -= 12
+        if y < 40:
+            pdf.showPage()
+            pdf.setFont("STSong-Light", 9)
+            y = 800
+    pdf.save()
+    got = parse_bytes(buf.getvalue(), "anshan.pdf")
+    assert got["source_format"] == "pdf"
+    assert (got["agency_name"], got["report_year"], got["publish_date"]) == ("鞍山市人民政府办公室", 2023, "2024-01-31")
+    assert got["t3"] == expected["t3"]
+    assert got["t4"] == expected["t4"]
+    assert sorted(c["check_id"] for c in got["checks"] if c["severity"] == "error") == ["T3.H2", "T3.H3"]

@@ -69,23 +69,17 @@ def find_label(cx: Compact, label: str, start: int, end: int) -> tuple[int, int]
         hits = [(j, j + len(label) - 1) for j in (cx.find(label[:i] + label[i + 1:], start, end)
                                                   for i in range(len(label))) if j >= 0]
         return min(hits) if hits else None
-    # tolerate typos and dropped characters: a distinctive head or tail of the label
-    best = None
+    # tolerate typos, dropped characters and labels broken by values (a PDF line wrap):
+    # a distinctive head of the label first, extended over as much of the rest as follows it
     for frag_len in (6, 4):
-        if len(label) <= frag_len:
-            continue
-        head, tail = label[:frag_len], label[-frag_len:]
-        h = cx.find(head, start, end)
+        h = cx.find(label[:frag_len], start, end)
+        if h >= 0:
+            return h, _extend(cx.c, h + frag_len, label[frag_len:])
+    for frag_len in (6, 4):
+        tail = label[-frag_len:]
         t = cx.find(tail, start, end)
-        if h >= 0 and (best is None or h < best[0]):
-            # extend over the rest of the label as far as it is there
-            e = h + frag_len
-            best = (h, _extend(cx.c, e, label[frag_len:]))
-        if t >= 0 and (best is None or t - (len(label) - frag_len) < best[0]):
-            s = max(start, t - (len(label) - frag_len))
-            best = (s, t + frag_len) if best is None or s < best[0] else best
-        if best:
-            return best
+        if t >= 0:
+            return max(start, t - (len(label) - frag_len)), t + frag_len
     return None
 
 
