@@ -163,7 +163,7 @@ def dedupe_lines(lines: list[str]) -> list[str]:
     seen: set[str] = set()
     out = []
     for line in lines:
-        if len(line) >= 12:
+        if len(line) >= 12 and not line.startswith("|"):  # table rows repeat legitimately
             key = "".join(line.split())
             if len(key) >= 12 and _CJK.search(key):
                 if key in seen:
@@ -340,7 +340,13 @@ def read_pdf(data: bytes) -> Document:
     text = normalize_text("\n".join(pages))
     if not text.strip():
         raise ReadError("the PDF has no text layer (scanned image; OCR is not supported)")
-    return Document("pdf", dedupe_lines(text.split("\n")), meta)
+    lines = [ln for ln in text.split("\n") if not _PAGE_NUMBER.match(ln)]
+    return Document("pdf", dedupe_lines(lines), meta)
+
+
+# page numbers printed in footers: "- 1 -", "— 2 —", "第 3 页", "第3页 共5页", "3 / 5"
+_PAGE_NUMBER = re.compile(r"^\s*(?:[-—–]\s*\d{1,4}\s*[-—–]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
+                          r"|\d{1,4}\s*/\s*\d{1,4})\s*$")
 
 
 # ---------------------------------------------------------------- entry

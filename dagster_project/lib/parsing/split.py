@@ -71,6 +71,26 @@ def segment_groups(raw: str) -> tuple[list[Group], bool]:
     return _run_groups(text), False
 
 
+def fit_fields(groups: list[Group], k: int) -> list[Group]:
+    """Reconcile explicit fields with the k cells a row has.
+
+    Markdown and HTML conversions pad merged cells with empty fields (``| 规章 |  | 1 | 0 | 56 |``):
+    when there are more fields than cells, the non-blank ones are the cells if they are
+    exactly k, else blank padding is dropped from the front, then from the back.
+    """
+    if len(groups) <= k or not all(g.exact for g in groups):
+        return groups
+    nonblank = [g for g in groups if g.text != BLANK]
+    if len(nonblank) == k:
+        return nonblank
+    out = list(groups)
+    while len(out) > k and out[0].text == BLANK:
+        out.pop(0)
+    while len(out) > k and out[-1].text == BLANK:
+        out.pop()
+    return out
+
+
 def _field_groups(text: str) -> list[Group]:
     fields = re.split(r"[|\t]", text)
     # fields[0] is what is left of the label cell; a closing "|" leaves an empty last field

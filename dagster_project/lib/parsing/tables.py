@@ -222,6 +222,8 @@ def solve_t3(raw: T3Raw) -> Solved | None:
     cells_of: dict[str, dict[tuple, tuple[str, ...]]] = {}
     runs_rows: list[RowText] = []
     for r in raw.rows:
+        if r.explicit:
+            r.groups = sp.fit_fields(r.groups, k)
         if not r.found:
             res.problems.append(_problem("P.T3.ROW", [f"{r.code}__{c}" for c in cols[:1]],
                                          f"table 三 row {r.code} was not found in the text"))
@@ -479,6 +481,8 @@ def locate_t4(cx: Compact, after: int) -> tuple[list[Group], bool, int] | None:
 
 def solve_t4(groups: list[Group], explicit: bool) -> Solved | None:
     res = Solved({})
+    if explicit:
+        groups = sp.fit_fields(groups, 15)
     if not groups or all(g.exact and g.text == sp.BLANK for g in groups):
         return None
     if explicit and len(groups) == 15 and all(g.exact for g in groups):
@@ -521,8 +525,8 @@ def solve_t4(groups: list[Group], explicit: bool) -> Solved | None:
 _T2_STOPS = ("第二十条", "信息内容")
 
 
-def locate_t2(cx: Compact, t3_start: int) -> tuple[str, list[tuple[str, list[Group], bool, list[str]]]] | None:
-    """Table 二's version and, per item, its value groups."""
+def locate_t2(cx: Compact, t3_start: int) -> tuple[str, list[tuple]] | None:
+    """Table 二's version and, per item, (item code, value groups, explicit, keys, cell kinds)."""
     c = cx.c
     lo = max(0, t3_start - 8000)
     # the first caption of the block run that ends right before table 三
@@ -563,7 +567,7 @@ def locate_t2(cx: Compact, t3_start: int) -> tuple[str, list[tuple[str, list[Gro
         kinds = [m.kind for m in b.measures]
         keys = [f"{it.code}__{m.code}" for m in b.measures]
         if span is None:
-            out.append((it.code, [], False, keys))
+            out.append((it.code, [], False, keys, kinds))
             continue
         nxt = next((spans[j][0] for j in range(idx + 1, len(spans)) if spans[j]), t3_start)
         stops = [x for x in (c.find(w, span[1], nxt) for w in _T2_STOPS) if x >= 0]
@@ -580,19 +584,21 @@ def locate_t2(cx: Compact, t3_start: int) -> tuple[str, list[tuple[str, list[Gro
 
 def solve_t2(version: str, rows) -> Solved | None:
     res = Solved({})
-    any_value = False
-    for row in rows:
-        if len(row) == 4:
-            code, _, _, keys = row
+    filled = any(g.text != sp.BLANK for _, groups, _, _, _ in rows for g in groups)
+    if not filled:
+        return None  # wholly blank (or absent) table: NULL, not zeros (X.S9)
+    for code, groups, explicit, keys, kinds in rows:
+        if explicit:
+            groups = sp.fit_fields(groups, len(kinds))
+        if not groups:
             for k in keys:
-                res.values[k] = None
+                res.values[k] = None  # row not printed
             continue
-        code, groups, explicit, keys, kinds = row
-        if not groups or all(g.exact and g.text == sp.BLANK for g in groups):
-            for k in keys:
-                res.values[k] = None
+        if all(g.exact and g.text == sp.BLANK for g in groups):
+            for k in keys:  # blank row in a filled table
+                res.values[k] = 0
+                res.origin[k] = "blank_as_zero"
             continue
-        any_value = True
         if explicit and len(groups) == len(kinds) and all(g.exact for g in groups):
             cells = tuple(g.text for g in groups)
             try:
@@ -631,8 +637,6 @@ def solve_t2(version: str, rows) -> Solved | None:
         res.origin.update({k: sp.cell_origin(x) for k, x in zip(keys, cells) if sp.cell_origin(x) != "printed"})
         if len(top) > 1:
             res.ambiguous[f"t2.{code}"] = [dict(zip(keys, x[1])) for x in top[:100]]
-    if not any_value:
-        return None
     return res
 
 
