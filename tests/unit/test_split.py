@@ -95,3 +95,22 @@ def test_broken_row_keeps_printed_numbers(parts, where, delta):
     best, sols = sp.best_scored_splits(runs(text), ["count"] * 7,
                                        lambda ci, c: int(c == target[ci]))
     assert best == 7 and tuple(target) in sols
+
+
+def test_t4_with_a_broken_block_keeps_the_printed_digits():
+    # the last block's total is a typo (2 instead of 1): no reading satisfies every block
+    assert sp.block_sum_splits(runs("300030100100012"), 3, 5) == []
+    bad, readings = sp.block_min_violation_splits(runs("300030100100012"), 3, 5)
+    assert bad == 1
+    assert readings == [("3", "0", "0", "0", "3", "0", "1", "0", "0", "1", "0", "0", "0", "1", "2")]
+
+
+def test_search_is_bounded_on_pathological_runs():
+    import random
+
+    rng = random.Random(7)
+    digits = "".join(rng.choice("123456789") for _ in range(120))
+    try:
+        sp.total_splits(runs(digits), 7)
+    except sp.SearchTooLarge:
+        pass  # reported as a parse problem by the table solver, never a hang

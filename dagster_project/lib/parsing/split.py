@@ -16,6 +16,7 @@ table 三 the 总计 cell must equal the sum of the other six (T3.H2), for table
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -183,6 +184,13 @@ def cell_origin(cell: str) -> str:
 
 
 # ---------------------------------------------------------------- the flat row
+class SearchTooLarge(Exception):
+    """A run-together row admits more readings than the search budget allows."""
+
+
+SEARCH_BUDGET = 300_000  # cell expansions per row: realistic rows need a few hundred
+
+
 @dataclass
 class Flat:
     """A row's groups as one string plus boundary constraints.
@@ -199,6 +207,7 @@ class Flat:
     orig: dict[int, str]
 
     def __post_init__(self) -> None:
+        self.steps_left = SEARCH_BUDGET
         n = len(self.s)
         nxt = [n] * (n + 1)
         m = sorted(set(self.must) | {n})
@@ -220,6 +229,14 @@ class Flat:
 
     def cell(self, a: int, b: int) -> str:
         return self.orig.get(a, self.s[a:b]) if (b - a == 1 and a in self.orig) else self.s[a:b]
+
+    def sub(self, lo: int, hi: int) -> Flat:
+        """The part s[lo:hi] with its constraints (sharing this row's search budget)."""
+        part = Flat(self.s[lo:hi], [m - lo for m in self.must if lo < m <= hi],
+                    frozenset(x - lo for x in self.forbid if lo < x < hi),
+                    {p - lo: v for p, v in self.orig.items() if lo <= p < hi})
+        part.steps_left = self.steps_left
+        return part
 
 
 def flatten(groups: list[Group]) -> Flat:
@@ -243,6 +260,9 @@ def flatten(groups: list[Group]) -> Flat:
 
 def _ends(f: Flat, pos: int, kind: CellKind, maxlen: int = 1 << 30) -> list[int]:
     """End positions of the cells that can start at ``pos`` (shortest first, at most ``maxlen`` chars)."""
+    f.steps_left -= 1
+    if f.steps_left <= 0:
+        raise SearchTooLarge(f"{len(f.s)} run-together digits admit too many readings")
     s = f.s
     limit = min(f.next_must[pos], pos + maxlen + (1 if kind != "count" else 0)) if kind == "count" else f.next_must[pos]
     i = pos
@@ -491,3 +511,54 @@ def best_scored_splits(
         return memo[key]
 
     return rec(0, 0)
+
+
+def block_min_violation_splits(groups: list[Group] | Flat, blocks: int, width: int,
+                               limit: int = 50) -> tuple[int, list[tuple[str, ...]]]:
+    """When no reading satisfies every block sum: the readings violating the fewest blocks.
+
+    Block boundaries are enumerated; each block is read consistently when it can be
+    (``total_splits``), otherwise any reading of it counts as one violation.
+    """
+    f = groups if isinstance(groups, Flat) else flatten(groups)
+    n = len(f.s)
+    memo: dict[tuple[int, int], tuple[list[tuple[str, ...]], list[tuple[str, ...]]]] = {}
+
+    def block(lo: int, hi: int):
+        key = (lo, hi)
+        if key not in memo:
+            part = f.sub(lo, hi)
+            good = total_splits(part, width, limit=limit)
+            any_ = good or list(enumerate_splits(part, ["count"] * width, limit=1))
+            f.steps_left = part.steps_left
+            memo[key] = (good, any_)
+        return memo[key]
+
+    best, out = None, []
+
+    def rec(pos: int, b: int, bad: int, acc: list[tuple[str, ...]]) -> None:
+        nonlocal best, out
+        if best is not None and bad > best:
+            return
+        if b == blocks:
+            if pos != n:
+                return
+            combos = [sum(x, ()) for x in itertools.product(*acc)][:limit]
+            if best is None or bad < best:
+                best, out = bad, combos
+            else:
+                out.extend(combos[: limit - len(out)])
+            return
+        later = (blocks - b - 1) * width
+        ends = [n] if b == blocks - 1 else range(pos + width, n - later + 1)
+        for end in ends:
+            if end in f.forbid:
+                continue
+            good, any_ = block(pos, end)
+            if good:
+                rec(end, b + 1, bad, [*acc, good])
+            elif any_:
+                rec(end, b + 1, bad + 1, [*acc, any_])
+
+    rec(0, 0, 0, [])
+    return (best if best is not None else -1), out

@@ -250,7 +250,11 @@ def solve_t3(raw: T3Raw) -> Solved | None:
         if not r.groups:
             res.problems.append(_problem("P.T3.SPLIT", [f"{r.code}__{cols[0]}"], f"table 三 row {r.code}: no values"))
             continue
-        splits = sp.total_splits(r.groups, k) if has_total else list(sp.enumerate_splits(r.groups, ["count"] * k, 5000))
+        try:
+            splits = sp.total_splits(r.groups, k) if has_total else list(sp.enumerate_splits(r.groups, ["count"] * k, 5000))
+        except sp.SearchTooLarge as exc:
+            res.problems.append(_problem("P.T3.SPLIT", [f"{r.code}__{cols[0]}"], f"table 三 row {r.code}: {exc}"))
+            continue
         table = {}
         for s in splits:
             try:
@@ -425,7 +429,10 @@ def _dp_row(code: str, groups: list[Group], assign: dict[str, tuple], cols: list
             return -100
         return sum(1 for t in targets[ci] if t == val)
 
-    _, sols = sp.best_scored_splits(groups, ["count"] * len(cols), score, keep=4)
+    try:
+        _, sols = sp.best_scored_splits(groups, ["count"] * len(cols), score, keep=4)
+    except sp.SearchTooLarge:
+        return []
     out = []
     for s in sols:
         try:
@@ -495,25 +502,21 @@ def solve_t4(groups: list[Group], explicit: bool) -> Solved | None:
         res.values = dict(zip(T4_KEYS, vals))
         res.origin = {k: sp.cell_origin(x) for k, x in zip(T4_KEYS, cells) if sp.cell_origin(x) != "printed"}
         return res
-    sols = sp.block_sum_splits(groups, 3, 5)
+    try:
+        sols = sp.block_sum_splits(groups, 3, 5)
+        if not sols:
+            _, sols = sp.block_min_violation_splits(groups, 3, 5)
+    except sp.SearchTooLarge as exc:
+        res.problems.append(_problem("P.T4.SPLIT", T4_KEYS[:1], f"table 四: {exc}"))
+        return res
     readings: list[tuple] = []
     for s in sols:
         v = _vals(s)
         if v not in readings:
             readings.append(v)
     if not readings:
-        # minimum violations among all readings (bounded)
-        best, readings = None, []
-        for s in sp.enumerate_splits(groups, ["count"] * 15, limit=50_000):
-            v = _vals(s)
-            bad = sum(1 for b in range(3) if sum(v[b * 5: b * 5 + 4]) != v[b * 5 + 4])
-            if best is None or bad < best:
-                best, readings = bad, [v]
-            elif bad == best and v not in readings:
-                readings.append(v)
-        if not readings:
-            res.problems.append(_problem("P.T4.SPLIT", T4_KEYS[:1], "table 四: its digits cannot be read as 15 cells"))
-            return res
+        res.problems.append(_problem("P.T4.SPLIT", T4_KEYS[:1], "table 四: its digits cannot be read as 15 cells"))
+        return res
     readings.sort(key=lambda v: -sum(1 for x in v if x == 0))
     res.values = dict(zip(T4_KEYS, readings[0]))
     if len(readings) > 1:
