@@ -325,6 +325,13 @@ def enumerate_splits(groups: list[Group] | Flat, kinds: list[CellKind], limit: i
     yield from rec(0, 0)
 
 
+def _one_char_cells(f: Flat, k: int) -> tuple[str, ...] | None:
+    """When the row has exactly k characters, its only reading is one character a cell."""
+    if len(f.s) != k or f.forbid:
+        return None
+    return tuple(f.cell(i, i + 1) for i in range(k))
+
+
 def _int_at(f: Flat, a: int, b: int) -> int | None:
     t = f.s[a:b]
     if not t.isdigit() or (len(t) > 1 and t[0] == "0"):
@@ -398,6 +405,12 @@ def total_splits(groups: list[Group] | Flat, k: int, limit: int = 100_000) -> li
     n = len(f.s)
     if n < k or len(f.must) > k:
         return []
+    one = _one_char_cells(f, k)
+    if one is not None:
+        if not f.s.isdigit():
+            return []
+        d = [int(ch) for ch in f.s]
+        return [one] if sum(d[:-1]) == d[-1] else []
     out: list[tuple[str, ...]] = []
     last_must = max([m for m in f.must if m < n], default=0)
     for t in range(n - 1, last_must - 1, -1):
@@ -426,6 +439,13 @@ def block_sum_splits(groups: list[Group] | Flat, blocks: int, width: int, limit:
     n = len(f.s)
     if n < blocks * width or len(f.must) > blocks * width:
         return []
+    one = _one_char_cells(f, blocks * width)
+    if one is not None:
+        if not f.s.isdigit():
+            return []
+        d = [int(ch) for ch in f.s]
+        ok = all(sum(d[b * width: b * width + width - 1]) == d[b * width + width - 1] for b in range(blocks))
+        return [one] if ok else []
     results: list[tuple[str, ...]] = []
     parts = width - 1
     cells: list[tuple[int, int]] = []

@@ -228,7 +228,8 @@ def solve_t3(raw: T3Raw) -> Solved | None:
             res.problems.append(_problem("P.T3.ROW", [f"{r.code}__{c}" for c in cols[:1]],
                                          f"table 三 row {r.code} was not found in the text"))
             continue
-        direct = r.explicit and len(r.groups) == k and all(g.exact for g in r.groups)
+        # as many groups as cells: each group is one cell (fields, or one cell a line/space)
+        direct = len(r.groups) == k and (r.explicit or all(_one_cell(g.text) for g in r.groups))
         if direct:
             cells = tuple(g.text for g in r.groups)
             try:
@@ -330,31 +331,46 @@ def solve_t3(raw: T3Raw) -> Solved | None:
     return res
 
 
+_ONE_CELL = re.compile(r"^(?:0|[1-9]\d*|-|/|)$")
+
+
+def _one_cell(text: str) -> bool:
+    return bool(_ONE_CELL.match(text))
+
+
 def _problem(check_id: str, cells: list[str], message: str) -> dict:
     return {"check_id": check_id, "severity": "error", "cells": cells, "expected": None, "actual": None,
             "message": message}
 
 
 def _t3_cost(assign: dict[str, tuple], cols: list[str], leaves: list[str], has_total: bool) -> int:
+    """Violated hard checks (T3.H1 per column, T3.H2 per row, T3.H3 per column) of a reading."""
     bad = 0
-    ncol = len(cols)
     if has_total:
         for vals in assign.values():
-            if any(not isinstance(v, int) for v in vals):
-                continue
-            if sum(vals[:-1]) != vals[-1]:
-                bad += 1
-    io = [assign.get(x) for x in ("received_new", "carried_in", "outcome_total", "carried_out")]
-    lv = [assign.get(x) for x in leaves]
-    for j in range(ncol):
-        if all(v is not None for v in io):
-            a, b, o, d = (v[j] for v in io)
-            if all(isinstance(x, int) for x in (a, b, o, d)) and a + b != o + d:
-                bad += 1
-        if io[2] is not None and lv and all(v is not None for v in lv):
-            col = [v[j] for v in lv]
-            if all(isinstance(x, int) for x in col) and isinstance(io[2][j], int) and sum(col) != io[2][j]:
-                bad += 1
+            try:
+                if sum(vals[:-1]) != vals[-1]:
+                    bad += 1
+            except TypeError:  # a "/" cell: not checkable
+                pass
+    get = assign.get
+    io = (get("received_new"), get("carried_in"), get("outcome_total"), get("carried_out"))
+    if None not in io:
+        for a, b, o, d in zip(*io):
+            try:
+                if a + b != o + d:
+                    bad += 1
+            except TypeError:
+                pass
+    ot = io[2]
+    lv = [get(x) for x in leaves]
+    if ot is not None and lv and None not in lv:
+        for o, col in zip(ot, zip(*lv)):
+            try:
+                if sum(col) != o:
+                    bad += 1
+            except TypeError:
+                pass
     return bad
 
 
@@ -492,7 +508,7 @@ def solve_t4(groups: list[Group], explicit: bool) -> Solved | None:
         groups = sp.fit_fields(groups, 15)
     if not groups or all(g.exact and g.text == sp.BLANK for g in groups):
         return None
-    if explicit and len(groups) == 15 and all(g.exact for g in groups):
+    if len(groups) == 15 and (explicit or all(_one_cell(g.text) for g in groups)):
         cells = tuple(g.text for g in groups)
         try:
             vals = _vals(cells)
@@ -602,7 +618,7 @@ def solve_t2(version: str, rows) -> Solved | None:
                 res.values[k] = 0
                 res.origin[k] = "blank_as_zero"
             continue
-        if explicit and len(groups) == len(kinds) and all(g.exact for g in groups):
+        if len(groups) == len(kinds) and (explicit or all(g.exact or _T2_ONE.match(g.text) for g in groups)):
             cells = tuple(g.text for g in groups)
             try:
                 vals = tuple(sp.cell_value(x, kd) for x, kd in zip(cells, kinds))
@@ -641,6 +657,9 @@ def solve_t2(version: str, rows) -> Solved | None:
         if len(top) > 1:
             res.ambiguous[f"t2.{code}"] = [dict(zip(keys, x[1])) for x in top[:100]]
     return res
+
+
+_T2_ONE = re.compile(r"^(?:[+-]?(?:0|[1-9]\d*)(?:\.\d+)?[" + sp.UNITS + r"]?)$")
 
 
 def _t2_preference(code: str, vals: tuple, cells: tuple, soft: int) -> tuple:
