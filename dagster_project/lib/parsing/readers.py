@@ -77,19 +77,20 @@ def _looks_docx(data: bytes) -> bool:
 
 
 # ---------------------------------------------------------------- text normalisation
-_WS_CHARS = dict.fromkeys(map(ord, "\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff\r\x0b\x0c"), " ")
-_WS_CHARS[ord("\u200b")] = None
-_WS_CHARS[ord("\ufeff")] = None
+_ODD_SPACE = re.compile("[\u00a0\u3000\u2002\u2003\u2009\r\x0b\x0c]")
+_ZERO_WIDTH = re.compile("[\u200b\ufeff]")
 _ENTITY_RE = re.compile(r"&(?:nbsp|ensp|emsp|#160|#12288);", re.I)
 
 
 def normalize_text(text: str) -> str:
-    """NFKC, odd spaces → space, literal ``&nbsp;`` → space, CRLF → LF."""
-    text = text.replace("\r\n", "\n")
+    """NFKC, odd spaces → space, literal ``&nbsp;`` → space, CRLF → LF (regexes: str.translate is slow)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
     if "&" in text:
         text = _ENTITY_RE.sub(" ", text)
-    text = text.translate(_WS_CHARS)
-    return unicodedata.normalize("NFKC", text)
+    text = _ODD_SPACE.sub(" ", text)
+    text = _ZERO_WIDTH.sub("", text)
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
 
 
 # ---------------------------------------------------------------- decoding

@@ -340,59 +340,77 @@ def _int_at(f: Flat, a: int, b: int) -> int | None:
 
 
 def _sum_search(f: Flat, lo: int, hi: int, c: int, target: int, limit: int) -> list[list[int]]:
-    """Cell end lists splitting s[lo:hi] into ``c`` count cells that sum to ``target``."""
+    """Cell end lists splitting s[lo:hi] into ``c`` count cells that sum to ``target``.
+
+    Depth-first with bounds: a cell is never longer than what is left of the sum, the
+    remaining characters must be able to reach the remaining sum and no more, and dead
+    states are remembered. Inlined digit arithmetic: this is the parser's hot loop.
+    """
     results: list[list[int]] = []
+    if hi < lo + c or hi - lo >= len(_POW10):
+        return results
+    s = f.s
+    nm = f.next_must
+    forbid = f.forbid
     ends: list[int] = []
     dead: set[tuple[int, int, int]] = set()
-    if hi < lo + c:
-        return results
+    pow10 = _POW10
 
     def rec(pos: int, cl: int, left: int) -> None:
         if len(results) >= limit:
             return
-        if cl == 0:
-            if pos == hi and left == 0:
-                results.append(list(ends))
-            return
+        f.steps_left -= 1
+        if f.steps_left <= 0:
+            raise SearchTooLarge(f"{len(s)} run-together digits admit too many readings")
         chars = hi - pos
+        if cl == 1:
+            if nm[pos] >= hi and (chars == 1 or s[pos] != "0"):
+                t = s[pos:hi]
+                if t.isdigit() and int(t) == left:
+                    ends.append(hi)
+                    results.append(list(ends))
+                    ends.pop()
+            return
         if chars < cl:
             return
         maxlen = len(str(left)) if left > 0 else 1
         if chars > cl * maxlen:
             return
-        longest = chars - cl + 1
-        if left > cl * (10 ** longest - 1):
+        if left > cl * (pow10[chars - cl + 1] - 1):
             return
         # some cell has ≥ ceil(chars/cl) digits; with 2+ digits it has no leading zero
         widest = -(-chars // cl)
-        if widest >= 2 and left < 10 ** (widest - 1):
-            return
-        if cl == 1:
-            if f.next_must[pos] >= hi and not any(x in f.forbid for x in (hi,)):
-                v = _int_at(f, pos, hi)
-                if v == left:
-                    ends.append(hi)
-                    results.append(list(ends))
-                    ends.pop()
+        if widest >= 2 and left < pow10[widest - 1]:
             return
         key = (pos, cl, left)
         if key in dead:
             return
         before = len(results)
-        for e in _ends(f, pos, "count", maxlen):
-            if e > hi:
-                break
-            v = int(f.s[pos:e])
-            if v > left:
-                break
-            ends.append(e)
-            rec(e, cl - 1, left - v)
-            ends.pop()
+        lim = min(nm[pos], pos + maxlen, hi - cl + 1)
+        first = s[pos]
+        if "0" <= first <= "9":
+            v = 0
+            for e in range(pos + 1, lim + 1):
+                ch = s[e - 1]
+                if not ("0" <= ch <= "9"):
+                    break
+                v = v * 10 + (ord(ch) - 48)
+                if v > left:
+                    break
+                if e not in forbid:
+                    ends.append(e)
+                    rec(e, cl - 1, left - v)
+                    ends.pop()
+                if first == "0":
+                    break
         if len(results) == before:
             dead.add(key)
 
     rec(lo, c, target)
     return results
+
+
+_POW10 = [10 ** i for i in range(1024)]
 
 
 def total_splits(groups: list[Group] | Flat, k: int, limit: int = 100_000) -> list[tuple[str, ...]]:
