@@ -37,7 +37,7 @@ _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _NONE_SYMBOL = re.compile(r"(?<![\u4e00-\u9fff])无(?![\u4e00-\u9fff])")
 _DASHES = str.maketrans({"—": "-", "－": "-", "―": "-", "–": "-", "‐": "-", "─": "-", "/": "/", "\\": "/"})
 _KEEP = re.compile(r"[^0-9.+\-/|\t\n ," + UNITS + r"]")
-_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?[" + UNITS + r"]?$")
 _DIGIT = re.compile(r"\d")
 
 
@@ -101,7 +101,8 @@ def _field_groups(text: str) -> list[Group]:
     groups = []
     for f in fields:
         if f == "" or _single_cell(f):
-            groups.append(Group(f.replace(" ", "").replace(",", "") if _THOUSANDS.match(f.replace(" ", "")) else f.replace(" ", ""), True))
+            f = f.replace(" ", "")
+            groups.append(Group(f.replace(",", "") if _THOUSANDS.match(f) else f, True))
         else:
             groups.extend(_run_groups(f))
             if not f.replace(" ", ""):
@@ -109,7 +110,7 @@ def _field_groups(text: str) -> list[Group]:
     return groups
 
 
-_SINGLE = re.compile(r"^(?:[+-]?\d+(?:\.\d+)?[" + UNITS + r"]?|-|/|\d{1,3}(?:,\d{3})+(?:\.\d+)?[" + UNITS + r"]?)$")
+_SINGLE = re.compile(r"^(?:[+-]?\d+(?:\.\d+)?[" + UNITS + r"]?|-|/|[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?[" + UNITS + r"]?)$")
 
 
 def _single_cell(f: str) -> bool:
