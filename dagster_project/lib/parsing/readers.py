@@ -199,6 +199,35 @@ def _html_parser():
 
 
 _HTML_PARSER = None
+_HTML_XSLT = None
+
+# HTML → lines in libxslt (C), not a Python walk: block elements end lines; a leaf table (no
+# table inside) becomes one "| cell | cell |" line per row with each cell's whitespace
+# collapsed (<p>/<br> inside a cell join without a separator, as Word splits labels).
+_BLOCKS_XPATH = "|".join(sorted(_BLOCK_TAGS - {"table", "tr"}))
+_SKIP_XPATH = "|".join(sorted(_SKIP_TAGS))
+_XSLT_SOURCE = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+<xsl:output method="text" encoding="UTF-8"/>
+<xsl:template match="{_SKIP_XPATH}"/>
+<xsl:template match="table[not(.//table)]">
+  <xsl:text>&#10;</xsl:text>
+  <xsl:for-each select=".//tr">
+    <xsl:text>|</xsl:text>
+    <xsl:for-each select="td|th"><xsl:text> </xsl:text><xsl:value-of select="normalize-space(.)"/><xsl:text> |</xsl:text></xsl:for-each>
+    <xsl:text>&#10;</xsl:text>
+  </xsl:for-each>
+</xsl:template>
+<xsl:template match="{_BLOCKS_XPATH}|table|tr"><xsl:text>&#10;</xsl:text><xsl:apply-templates/><xsl:text>&#10;</xsl:text></xsl:template>
+</xsl:stylesheet>"""
+
+
+def _html_to_lines():
+    from lxml import etree
+
+    global _HTML_XSLT
+    if _HTML_XSLT is None:
+        _HTML_XSLT = etree.XSLT(etree.fromstring(_XSLT_SOURCE.encode()))
+    return _HTML_XSLT
 
 
 def read_html(data: bytes) -> Document:
@@ -224,30 +253,7 @@ def read_html(data: bytes) -> Document:
     if title_el is not None and "".join(title_el.itertext()).strip():
         meta["title"] = normalize_text("".join(title_el.itertext()).strip())
     body = root.find("body")
-    if body is None:
-        body = root
-    etree.strip_elements(body, *_SKIP_TAGS, with_tail=False)
-    # leaf tables become "| cell | cell |" lines; layout tables around them are just blocks
-    for table in list(body.iter("table")):
-        if table.find(".//table") is not None:
-            continue
-        rows = []
-        for tr in table.iter("tr"):
-            cells = [" ".join("".join(td.itertext()).split()) for td in tr if td.tag == "td" or td.tag == "th"]
-            if cells:
-                rows.append("| " + " | ".join(cells) + " |")
-        repl = etree.Element("pre")
-        repl.text = "\n" + "\n".join(rows) + "\n"
-        repl.tail = table.tail
-        parent = table.getparent()
-        if parent is None:
-            continue
-        parent.replace(table, repl)
-    for el in body.iter(*_BLOCK_TAGS):
-        el.tail = "\n" + el.tail if el.tail else "\n"
-        if el.tag == "br" or el.tag in ("p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "pre"):
-            el.text = "\n" + el.text if el.text else ("\n" if el.tag != "br" else el.text)
-    flat = etree.tostring(body, method="text", encoding=str, with_tail=False)
+    flat = str(_html_to_lines()(body if body is not None else root))
     lines = [ln.strip() for ln in normalize_text(flat).split("\n")]
     return Document("html", dedupe_lines([ln for ln in lines if ln]), meta)
 
