@@ -92,29 +92,27 @@ def fit_fields(groups: list[Group], k: int) -> list[Group]:
     return out
 
 
+_FIELD_SPLIT = re.compile(r"[|\t]")
+
+
 def _field_groups(text: str) -> list[Group]:
-    fields = re.split(r"[|\t]", text)
     # fields[0] is what is left of the label cell; a closing "|" leaves an empty last field
-    fields = [f.strip() for f in fields[1:]]
-    if text.rstrip().endswith("|") and fields and fields[-1] == "":
+    fields = _FIELD_SPLIT.split(text)[1:]
+    if fields and not fields[-1].strip() and text.rstrip().endswith("|"):
         fields.pop()
     groups = []
     for f in fields:
-        if f == "" or _single_cell(f):
-            f = f.replace(" ", "")
+        f = f.strip()
+        if not f or f.isdigit() or f == "-" or f == "/":
+            groups.append(Group(f, True))
+        elif " " not in f and _SINGLE.match(f):
             groups.append(Group(f.replace(",", "") if _THOUSANDS.match(f) else f, True))
         else:
             groups.extend(_run_groups(f))
-            if not f.replace(" ", ""):
-                groups.append(Group(BLANK, True))
     return groups
 
 
 _SINGLE = re.compile(r"^(?:[+-]?\d+(?:\.\d+)?[" + UNITS + r"]?|-|/|[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?[" + UNITS + r"]?)$")
-
-
-def _single_cell(f: str) -> bool:
-    return bool(_SINGLE.match(f.replace(" ", ""))) and (" " not in f.strip())
 
 
 def _run_groups(text: str) -> list[Group]:
