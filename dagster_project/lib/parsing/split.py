@@ -372,6 +372,26 @@ def _sum_search(f: Flat, lo: int, hi: int, c: int, target: int, limit: int) -> l
             return
         if chars < cl:
             return
+        if cl == 2:
+            # a + b = left: for each cut, b is known, so compare strings instead of recursing
+            lim2 = min(nm[pos], hi - 1)
+            first = s[pos]
+            v = 0
+            for e in range(pos + 1, lim2 + 1):
+                ch = s[e - 1]
+                if not ("0" <= ch <= "9"):
+                    break
+                v = v * 10 + (ord(ch) - 48)
+                if v > left:
+                    break
+                if e not in forbid and nm[e] >= hi and s[e:hi] == str(left - v):
+                    ends.append(e)
+                    ends.append(hi)
+                    results.append(list(ends))
+                    del ends[-2:]
+                if first == "0":
+                    break
+            return
         maxlen = len(str(left)) if left > 0 else 1
         if chars > cl * maxlen:
             return
