@@ -1,0 +1,108 @@
+"""Where things live: the project's own folders and one warehouse folder per run target.
+
+Paths are resolved at call time (never at import time) from arguments, then environment
+variables, then defaults relative to the current directory, and always returned absolute
+(dbt-duckdb and DuckDB store paths as written; TOOLCHAIN.md P8).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+# GONGKAI_EXPECTATIONS_DIR: another suite folder (tests use it to prove that a failing suite blocks publish)
+EXPECTATIONS_DIR = Path(os.environ.get("GONGKAI_EXPECTATIONS_DIR") or PROJECT_ROOT / "expectations")
+PARSING_DIR = PROJECT_ROOT / "dagster_project" / "lib" / "parsing"
+
+LANDING_ENV = "GONGKAI_LANDING_DIR"
+WAREHOUSE_ENV = "GONGKAI_WAREHOUSE_DIR"
+DUCKDB_ENV = "GONGKAI_DUCKDB_PATH"
+DEFAULT_LANDING = Path("data/landing")
+DEFAULT_WAREHOUSE = Path("warehouse")
+
+
+def resolve_landing(landing: str | os.PathLike | None = None) -> Path:
+    """The landing folder: argument, else ``$GONGKAI_LANDING_DIR``, else ``data/landing``."""
+    raw = landing or os.environ.get(LANDING_ENV) or DEFAULT_LANDING
+    return Path(raw).expanduser().resolve()
+
+
+def resolve_warehouse(warehouse: str | os.PathLike | None = None) -> Path:
+    """The warehouse folder: argument, else ``$GONGKAI_WAREHOUSE_DIR``, else ``warehouse``."""
+    raw = warehouse or os.environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE
+    return Path(raw).expanduser().resolve()
+
+
+@dataclass(frozen=True)
+class WarehousePaths:
+    """The layout of one warehouse folder."""
+
+    root: Path
+
+    @property
+    def duckdb(self) -> Path:
+        """The DuckDB file shared by the load assets and dbt (single writer: P6)."""
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def marts(self) -> Path:
+        return self.root / "marts"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster_home"
+
+    @property
+    def gx_docs(self) -> Path:
+        return self.root / "gx_docs"
+
+    @property
+    def dbt_target(self) -> Path:
+        """Per-invocation dbt target folders (dagster-dbt makes one per run)."""
+        return self.root / "dbt_target"
+
+    @property
+    def dbt_docs(self) -> Path:
+        return self.root / "dbt_docs"
+
+    def ensure(self) -> "WarehousePaths":
+        for p in (self.root, self.marts, self.dagster_home, self.dbt_target):
+            p.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def warehouse_env(landing: Path, warehouse: Path) -> dict[str, str]:
+    """Environment for every process of a run: paths, and telemetry/usage stats off (P16–P20)."""
+    paths = WarehousePaths(warehouse)
+    return {
+        LANDING_ENV: str(landing),
+        WAREHOUSE_ENV: str(warehouse),
+        DUCKDB_ENV: str(paths.duckdb),
+        "DAGSTER_HOME": str(paths.dagster_home),
+        "DAGSTER_DISABLE_TELEMETRY": "1",
+        "DAGSTER_DG_UPDATE_CHECK_ENABLED": "0",
+        "DO_NOT_TRACK": "1",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "GX_ANALYTICS_ENABLED": "false",
+    }
+
+
+DAGSTER_YAML = """\
+# Written by gongkai: a persistent instance so that `gongkai run` shows up in `gongkai ui`.
+telemetry:
+  enabled: false
+"""
+
+
+def write_dagster_yaml(paths: WarehousePaths) -> Path:
+    """Create ``<warehouse>/dagster_home/dagster.yaml`` (telemetry off) if it is missing."""
+    paths.dagster_home.mkdir(parents=True, exist_ok=True)
+    target = paths.dagster_home / "dagster.yaml"
+    if not target.exists() or target.read_text() != DAGSTER_YAML:
+        tmp = target.with_suffix(".yaml.tmp")
+        tmp.write_text(DAGSTER_YAML)
+        os.replace(tmp, target)
+    return target

@@ -1,0 +1,216 @@
+"""``gongkai run / ui / docs`` (CONTRACT §1), called by ``dagster_project/cli.py``.
+
+Every command resolves the landing and warehouse folders (argument, then environment, then
+default), exports them as absolute paths for every process it starts, and points ``DAGSTER_HOME``
+at ``<warehouse>/dagster_home`` (telemetry off) so that runs made by ``gongkai run`` appear in
+``gongkai ui``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from dagster_project.lib.warehouse.paths import (
+    DBT_PROJECT_DIR,
+    PROJECT_ROOT,
+    WarehousePaths,
+    resolve_landing,
+    resolve_warehouse,
+    warehouse_env,
+    write_dagster_yaml,
+)
+
+JOB_NAME = "gongkai_all"
+STATUSES = ("published", "quarantined", "unreadable", "duplicate")
+
+
+def enable_bytecode_cache() -> None:
+    """Cache compiled bytecode in ``<venv>/pycache`` even when PYTHONDONTWRITEBYTECODE is set.
+
+    Without .pyc files every run recompiles dagster, dbt and GX from source (~12 s of a run's fixed
+    cost here). The cache lives outside the source tree (``sys.pycache_prefix``), so neither the
+    repository nor site-packages get ``__pycache__`` folders; child processes (dbt, dagster dev,
+    parse workers) use the same cache. Opt out with GONGKAI_NO_BYTECODE_CACHE=1.
+    """
+    if os.environ.get("GONGKAI_NO_BYTECODE_CACHE"):
+        return
+    prefix = os.environ.get("PYTHONPYCACHEPREFIX") or str(Path(sys.prefix) / "pycache")
+    try:
+        Path(prefix).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return
+    sys.pycache_prefix = prefix
+    sys.dont_write_bytecode = False
+    os.environ["PYTHONPYCACHEPREFIX"] = prefix
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+
+def _prepare(landing: Path | str | None, warehouse: Path | str | None) -> tuple[Path, WarehousePaths, dict[str, str]]:
+    enable_bytecode_cache()
+    landing_dir = resolve_landing(landing)
+    paths = WarehousePaths(resolve_warehouse(warehouse)).ensure()
+    write_dagster_yaml(paths)
+    env = warehouse_env(landing_dir, paths.root)
+    os.environ.update(env)
+    return landing_dir, paths, env
+
+
+def _bin(name: str) -> str:
+    candidate = Path(sys.executable).with_name(name)
+    return str(candidate) if candidate.exists() else name
+
+
+# ---------------------------------------------------------------- run
+
+
+def _timing(label: str, t0: float) -> None:
+    if os.environ.get("GONGKAI_TIMING"):
+        print(f"  [{time.perf_counter() - t0:6.1f}s] {label}", file=sys.stderr, flush=True)
+
+
+def run(landing: Path | str | None = None, warehouse: Path | str | None = None, log_level: str | None = None) -> int:
+    """Materialize every asset and check in-process on the persistent instance; 0 when the run succeeds."""
+    t0 = time.perf_counter()
+    landing_dir, paths, _ = _prepare(landing, warehouse)
+    if not landing_dir.is_dir():
+        print(f"gongkai run: landing folder {landing_dir} does not exist", file=sys.stderr)
+        return 2
+    level = (log_level or os.environ.get("GONGKAI_LOG_LEVEL") or "WARNING").upper()
+
+    from dagster import DagsterInstance
+
+    from dagster_project.definitions import defs
+
+    job = defs().resolve_job_def(JOB_NAME)
+    _timing("definitions loaded", t0)
+    print(f"gongkai run: {landing_dir} → {paths.root}", flush=True)
+    log_dir = paths.root / "logs"
+    log_dir.mkdir(exist_ok=True)
+    log_file = log_dir / "last_run.log"
+    # dbt's per-node lines go to stdout: keep them in the log file, print a summary instead
+    with DagsterInstance.get() as instance, open(log_file, "w") as log, contextlib.redirect_stdout(log):
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+            tags={"gongkai/trigger": "gongkai run"},
+        )
+        _timing("run executed", t0)
+        ok = result.success
+        run_id = result.run_id
+        failed_steps = [e.step_key for e in result.all_events if e.is_step_failure]
+        skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
+        ingest = {}
+        for ev in result.get_asset_materialization_events():
+            mat = ev.step_materialization_data.materialization
+            if mat.asset_key.path == ["ingest", "parsed_batch"]:
+                ingest = {k: v.value for k, v in mat.metadata.items()}
+    secs = time.perf_counter() - t0
+    if ingest:
+        print(f"  ingest: {ingest.get('n_files')} files, {ingest.get('n_read')} read, "
+              f"{ingest.get('n_parsed')} parsed (new content), {ingest.get('n_cache_hits')} already parsed")
+    _print_summary(paths, ok, run_id, secs, failed_steps, skipped)
+    print(f"  log: {log_file}")
+    return 0 if ok else 1
+
+
+def summary(paths: WarehousePaths) -> dict:
+    """Counts per status and the quarantined reports, read from the published marts."""
+    import duckdb
+
+    from dagster_project.lib.warehouse.publish import read_mart_sql
+
+    out: dict = {"status": {}, "quarantine": []}
+    if not (paths.marts / "reports").is_dir():
+        return out
+    con = duckdb.connect()
+    try:
+        out["status"] = dict(con.execute(
+            f"select status, count(*) from {read_mart_sql(paths.marts, 'reports')} group by status").fetchall())
+        if (paths.marts / "quarantine").is_dir():
+            out["quarantine"] = con.execute(
+                f"select source_path, failed_checks, suggested_repair from {read_mart_sql(paths.marts, 'quarantine')} "
+                "order by source_path").fetchall()
+    finally:
+        con.close()
+    return out
+
+
+def _print_summary(paths: WarehousePaths, ok: bool, run_id: str, secs: float, failed: list[str],
+                   skipped: list[str]) -> None:
+    s = summary(paths)
+    counts = ", ".join(f"{s['status'].get(k, 0)} {k}" for k in STATUSES)
+    print(f"gongkai run: {'succeeded' if ok else 'FAILED'} in {secs:.1f}s (dagster run {run_id[:8]})")
+    if failed:
+        print(f"  failed steps: {', '.join(failed)}", file=sys.stderr)
+    if skipped:
+        print(f"  skipped (blocked by a failed check): {', '.join(skipped)}", file=sys.stderr)
+    if not ok:
+        print("  nothing was published by this run: the marts below are those of the last successful run",
+              file=sys.stderr)
+    print(f"  reports: {sum(s['status'].values())} files — {counts}")
+    for path, checks, repair in s["quarantine"][:20]:
+        print(f"  quarantined {path}: {', '.join(checks or [])}" + (f" — suggested repair: {repair}" if repair else ""))
+    if len(s["quarantine"]) > 20:
+        print(f"  … and {len(s['quarantine']) - 20} more (see the quarantine mart)")
+    print(f"  marts: {paths.marts}/<name>/report_year=YYYY/*.parquet")
+    print(f"    read with duckdb: SELECT * FROM read_parquet('{paths.marts}/reports/**/*.parquet', hive_partitioning=true)")
+    print(f"  Great Expectations Data Docs: {paths.gx_docs / 'index.html'}")
+    print("  Dagster UI: gongkai ui   ·   dbt docs: gongkai docs")
+
+
+# ---------------------------------------------------------------- ui / docs
+
+
+def _serve(cmd: list[str], env: dict[str, str], cwd: Path, banner: str) -> int:
+    """Run a server in its own process group until it exits or we are interrupted."""
+    print(banner, flush=True)
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=cwd, start_new_session=True)
+
+    def _stop(signum, _frame):
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, _stop)
+    try:
+        return proc.wait()
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+
+
+def ui(port: int = 3000, warehouse: Path | str | None = None, landing: Path | str | None = None) -> int:
+    """``dagster dev`` on 127.0.0.1 with this warehouse's persistent DAGSTER_HOME."""
+    _, paths, env = _prepare(landing, warehouse)
+    cmd = [_bin("dagster"), "dev", "-h", "127.0.0.1", "-p", str(port), "-w", str(PROJECT_ROOT / "workspace.yaml")]
+    return _serve(cmd, env, PROJECT_ROOT,
+                  f"Dagster UI: http://127.0.0.1:{port}  (DAGSTER_HOME={paths.dagster_home}; Ctrl-C stops it)")
+
+
+def docs(port: int = 8080, warehouse: Path | str | None = None, landing: Path | str | None = None) -> int:
+    """``dbt docs generate`` into ``<warehouse>/dbt_docs``, then ``dbt docs serve`` on 127.0.0.1."""
+    from dagster_project.lib.warehouse.dbt_manifest import dbt_env
+
+    _, paths, env = _prepare(landing, warehouse)
+    target = paths.dbt_docs
+    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+              "--target-path", str(target)]
+    denv = dbt_env({**env, "DBT_LOG_PATH": str(target / "logs")})
+    gen = subprocess.run([_bin("dbt"), "docs", "generate", *common], env=denv, cwd=DBT_PROJECT_DIR,
+                         capture_output=True, text=True)
+    if gen.returncode != 0:
+        print(gen.stdout[-3000:], gen.stderr[-3000:], sep="\n", file=sys.stderr)
+        return gen.returncode
+    cmd = [_bin("dbt"), "docs", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-browser", *common]
+    return _serve(cmd, denv, DBT_PROJECT_DIR, f"dbt docs: http://127.0.0.1:{port}  (built in {target}; Ctrl-C stops it)")

@@ -1,0 +1,46 @@
+-- Table 三 outcome leaf rows, one row per published report × applicant type × leaf.
+-- Leaves follow the report's template: gov2021 has 21 (other_* split in three), gov2019 has 19
+-- (other_total is the leaf). Derived subtotals (denied_total …) are not stored: sum the leaves.
+with
+
+published as (
+    select report_id, parse_key, report_year, agency_name, template_version
+    from {{ ref('int_reports_classified') }}
+    where status = 'published'
+),
+
+leaves as (
+    select code as outcome_code, template_version, outcome_group
+    from {{ ref('stg_raw__codes') }}
+    where code_type = 't3_row' and kind = 'leaf'
+),
+
+applicant_types as (
+    select code as applicant_type
+    from {{ ref('stg_raw__codes') }}
+    where code_type = 't3_column'
+),
+
+cells as (
+    select * from {{ ref('stg_raw__t3_cells') }}
+),
+
+final as (
+    select
+        published.report_id,
+        published.report_year,
+        published.agency_name,
+        published.template_version,
+        cells.col_code as applicant_type,
+        cells.row_code as outcome_code,
+        leaves.outcome_group,
+        cells.value as count
+    from published
+    join cells using (parse_key)
+    join leaves
+        on leaves.outcome_code = cells.row_code
+        and leaves.template_version = published.template_version
+    join applicant_types on applicant_types.applicant_type = cells.col_code
+)
+
+select * from final

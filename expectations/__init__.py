@@ -1,0 +1,1 @@
+"""Great Expectations suites, as code (loaded by ``dagster_project.lib.warehouse.quality``)."""

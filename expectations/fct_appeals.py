@@ -1,0 +1,55 @@
+"""Suite over ``fct_appeals`` (表四 行政复议、行政诉讼), domain.md §3.2.
+
+Frame: one row per report × proceeding with the five results as columns.
+
+* T4.H1  total = upheld + corrected + other + pending, for each proceeding
+* T4.H2  all 15 cells are integers ≥ 0
+"""
+
+from __future__ import annotations
+
+import great_expectations.expectations as gxe
+
+from dagster_project.lib.parsing import template as T
+from dagster_project.lib.warehouse.quality import SuitePart
+
+from ._common import INT_TYPES, meta
+
+MART = "fct_appeals"
+RESULTS = [code for code, _ in T.RESULTS]
+PROCEEDINGS = [code for code, _ in T.PROCEEDINGS]
+
+SQL = """
+select
+    report_id, proceeding,
+    max(case when result = 'upheld' then count end) as upheld,
+    max(case when result = 'corrected' then count end) as corrected,
+    max(case when result = 'other' then count end) as other,
+    max(case when result = 'pending' then count end) as pending,
+    max(case when result = 'total' then count end) as total,
+    sum(case when result <> 'total' then count end) as parts_sum,
+    count(*) as n_results
+from {fct_appeals}
+group by report_id, proceeding
+"""
+
+
+def expectations():
+    out = [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["report_id", "proceeding"], meta=meta("grain")),
+        gxe.ExpectColumnValuesToBeInSet(column="proceeding", value_set=PROCEEDINGS, meta=meta("codes §7.5")),
+        gxe.ExpectColumnValuesToBeBetween(column="n_results", min_value=5, max_value=5,
+                                          meta=meta("five results per proceeding")),
+        gxe.ExpectColumnPairValuesToBeEqual(column_A="total", column_B="parts_sum",
+                                            meta=meta("T4.H1 total = upheld + corrected + other + pending")),
+    ]
+    for r in RESULTS:
+        out += [
+            gxe.ExpectColumnValuesToNotBeNull(column=r, meta=meta("T4.H2 present")),
+            gxe.ExpectColumnValuesToBeBetween(column=r, min_value=0, meta=meta("T4.H2 non-negative")),
+            gxe.ExpectColumnValuesToBeInTypeList(column=r, type_list=INT_TYPES, meta=meta("T4.H2 integer")),
+        ]
+    return out
+
+
+PARTS = [SuitePart(name="fct_appeals.totals", sql=SQL, expectations=expectations, description="T4.H1, T4.H2")]

@@ -1,0 +1,96 @@
+"""`gongkai ui` and `gongkai docs` serve on 127.0.0.1; a page is fetched from each, then they are stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from .conftest import GONGKAI, REPO, free_port
+
+pytestmark = pytest.mark.integration
+
+
+def start(*args: str) -> subprocess.Popen:
+    env = {**os.environ, "GONGKAI_SENSOR": "off"}
+    return subprocess.Popen([str(GONGKAI), *args], cwd=REPO, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def fetch(url: str, data: bytes | None = None, timeout: float = 5) -> tuple[int, str]:
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"} if data else {})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return r.status, r.read().decode("utf-8", errors="replace")
+
+
+def wait_for(proc: subprocess.Popen, fn, deadline_s: float):
+    deadline = time.monotonic() + deadline_s
+    last = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited early ({proc.returncode}): {proc.stderr.read()[-3000:]}")
+        try:
+            out = fn()
+            if out:
+                return out
+        except Exception as exc:  # not up yet
+            last = exc
+        time.sleep(1)
+    raise AssertionError(f"not ready after {deadline_s}s: {last}")
+
+
+def test_ui_serves_assets_and_checks(built):
+    port = free_port()
+    proc = start("ui", "--port", str(port), "--warehouse", str(built.warehouse))
+    try:
+        status, body = wait_for(proc, lambda: fetch(f"http://127.0.0.1:{port}/server_info"), 180)
+        assert status == 200 and "dagster_webserver_version" in body
+        query = json.dumps({"query": "{ assetNodes { assetKey { path } hasAssetChecks } }"}).encode()
+
+        def assets():
+            _, text = fetch(f"http://127.0.0.1:{port}/graphql", query, timeout=30)
+            nodes = json.loads(text).get("data", {}).get("assetNodes") or []
+            return nodes or None
+
+        nodes = wait_for(proc, assets, 180)
+        keys = {"/".join(n["assetKey"]["path"]) for n in nodes}
+        assert {"ingest/landing_scan", "raw/t3_cells", "marts/fct_outcomes", "publish/marts"} <= keys
+        assert any(n["hasAssetChecks"] for n in nodes if n["assetKey"]["path"] == ["marts", "fct_outcomes"])
+        runs = json.dumps({"query": "{ runsOrError { ... on Runs { results { runId status } } } }"}).encode()
+        _, text = fetch(f"http://127.0.0.1:{port}/graphql", runs, timeout=30)
+        assert json.loads(text)["data"]["runsOrError"]["results"], "runs of `gongkai run` are visible"
+    finally:
+        stop(proc)
+
+
+def test_docs_serves_index(built):
+    port = free_port()
+    proc = start("docs", "--port", str(port), "--warehouse", str(built.warehouse))
+    try:
+        status, body = wait_for(proc, lambda: fetch(f"http://127.0.0.1:{port}/index.html"), 180)
+        assert status == 200 and "dbt" in body
+        status, manifest = fetch(f"http://127.0.0.1:{port}/manifest.json")
+        nodes = json.loads(manifest)["nodes"]
+        outcomes = nodes["model.gongkai.fct_outcomes"]
+        assert status == 200 and "自然人" in json.loads(manifest)["docs"]["doc.gongkai.applicant_type_codes"]["block_contents"]
+        assert outcomes["columns"]["applicant_type"]["description"]
+        status, catalog = fetch(f"http://127.0.0.1:{port}/catalog.json")
+        assert status == 200 and "fct_applications" in catalog
+    finally:
+        stop(proc)
