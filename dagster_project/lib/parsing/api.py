@@ -69,45 +69,34 @@ def parse_document(doc: Document, out: dict) -> dict:
     problems: list[dict] = []
     ambiguous: dict = {}
     origin: dict = {}
+    blank: list[str] = []
+
+    def take(name: str, solved) -> dict | None:
+        """A solved table's values (None when printed blank), its problems, ambiguities and origins."""
+        if solved is None:
+            blank.append(name)
+            return None
+        problems.extend(solved.problems)
+        ambiguous.update(solved.ambiguous)
+        origin.update(solved.origin)
+        return solved.values or None
+
     t3raw = locate_t3(cx)
     t2 = t3 = t4 = None
-    t2_version = None
-    version = None
-    t3_blank = t2_blank = t4_blank = False
+    t2_version = version = None
     if t3raw is not None:
         version = t3raw.version
-        solved = solve_t3(t3raw)
-        if solved is None:
-            t3_blank = True
-        else:
-            t3 = solved.values
-            problems += solved.problems
-            ambiguous.update(solved.ambiguous)
-            origin.update(solved.origin)
-        t4loc = locate_t4(cx, t3raw.end if t3raw.end > t3raw.start else t3raw.start)
+        t3 = take("t3", solve_t3(t3raw))
+        t4loc = locate_t4(cx, max(t3raw.end, t3raw.start))
         t2loc = locate_t2(cx, t3raw.start)
     else:
         t4loc = locate_t4(cx, 0) if "申请人情况" in cx.c else None
         t2loc = locate_t2(cx, len(cx.c))
     if t4loc is not None:
-        s4 = solve_t4(t4loc[0], t4loc[1])
-        if s4 is None:
-            t4_blank = True
-        else:
-            t4 = s4.values or None
-            problems += s4.problems
-            ambiguous.update(s4.ambiguous)
-            origin.update(s4.origin)
+        t4 = take("t4", solve_t4(t4loc[0], t4loc[1]))
     if t2loc is not None:
         t2_version, rows = t2loc
-        s2 = solve_t2(t2_version, rows)
-        if s2 is None:
-            t2_blank = True
-        else:
-            t2 = s2.values
-            problems += s2.problems
-            ambiguous.update(s2.ambiguous)
-            origin.update(s2.origin)
+        t2 = take("t2", solve_t2(t2_version, rows))
     out["template_version"] = version or t2_version
     out["template_detected"] = {"t2": t2_version, "t3": version}
     out["t2"], out["t3"], out["t4"] = t2, t3, t4
@@ -122,10 +111,9 @@ def parse_document(doc: Document, out: dict) -> dict:
 
     checks, repair = run_checks(version, t2, t3, t4, text, t2_version=t2_version)
     checks = problems + checks
-    for name, blank in (("t2", t2_blank), ("t3", t3_blank), ("t4", t4_blank)):
-        if blank:
-            checks.append({"check_id": "X.S9", "severity": "warn", "cells": [], "expected": None, "actual": None,
-                           "message": f"X.S9 table {name} is printed without numbers (blank template): stored as absent"})
+    for name in blank:
+        checks.append({"check_id": "X.S9", "severity": "warn", "cells": [], "expected": None, "actual": None,
+                       "message": f"X.S9 table {name} is printed without numbers (blank template): stored as absent"})
     out["checks"] = checks
     out["suggested_repair"] = repair if not problems else None
     out["status"] = "invariant_errors" if any(c["severity"] == "error" for c in checks) else "ok"

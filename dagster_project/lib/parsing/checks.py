@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from .template import C6, C7, COLUMN_LABEL, LEAVES, PROCEEDINGS, RESULTS, SUBTOTALS, T3_ROWS, t2_items
+from .template import C7, COLUMN_LABEL, LEAVES, PROCEEDINGS, RESULTS, SUBTOTALS, T3_ROWS, t2_items
 
 __all__ = ["run_checks", "hard_checks", "suggest_repair", "narrative_checks"]
 

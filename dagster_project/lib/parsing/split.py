@@ -429,6 +429,63 @@ def _sum_search(f: Flat, lo: int, hi: int, c: int, target: int, limit: int) -> l
     return results
 
 
+def _cells3(f: Flat, lo: int, hi: int, maxlen: int, cap: int) -> list[tuple[int, int, int]]:
+    """(sum, end1, end2) for every reading of s[lo:hi] as three count cells of ≤ maxlen digits, sum ≤ cap."""
+    s, nm, forbid = f.s, f.next_must, f.forbid
+    out: list[tuple[int, int, int]] = []
+    if hi - lo < 3 or hi - lo > 3 * maxlen:
+        return out
+    f.steps_left -= 1
+    if f.steps_left <= 0:
+        raise SearchTooLarge(f"{len(s)} run-together digits admit too many readings")
+    for e1 in range(lo + 1, min(lo + maxlen, hi - 2) + 1):
+        if nm[lo] < e1:
+            break  # a required boundary comes first
+        if e1 not in forbid:
+            a = int(s[lo:e1])
+            if a > cap:
+                break
+            for e2 in range(e1 + 1, min(e1 + maxlen, hi - 1) + 1):
+                if nm[e1] < e2:
+                    break
+                if e2 not in forbid:
+                    b = int(s[e1:e2])
+                    if a + b > cap:
+                        break
+                    if hi - e2 <= maxlen and nm[e2] >= hi and (s[e2] != "0" or hi - e2 == 1):
+                        c = int(s[e2:hi])
+                        if a + b + c <= cap:
+                            out.append((a + b + c, e1, e2))
+                if s[e1] == "0":
+                    break  # "0" is a one-character cell
+        if s[lo] == "0":
+            break
+    return out
+
+
+def _sum_search_6(f: Flat, lo: int, hi: int, target: int, limit: int) -> list[list[int]]:
+    """Six cells summing to ``target``: meet in the middle (three cells on each side of a cut)."""
+    results: list[list[int]] = []
+    maxlen = len(str(target)) if target > 0 else 1
+    for q in range(lo + 3, hi - 2):
+        if q in f.forbid:
+            continue
+        left = _cells3(f, lo, q, maxlen, target)
+        if not left:
+            continue
+        right: dict[int, list[tuple[int, int]]] = {}
+        for sm, e1, e2 in _cells3(f, q, hi, maxlen, target):
+            right.setdefault(sm, []).append((e1, e2))
+        if not right:
+            continue
+        for sm, e1, e2 in left:
+            for r1, r2 in right.get(target - sm, ()):
+                results.append([e1, e2, q, r1, r2, hi])
+                if len(results) >= limit:
+                    return results
+    return results
+
+
 _POW10 = [10 ** i for i in range(1024)]
 
 
@@ -459,7 +516,9 @@ def total_splits(groups: list[Group] | Flat, k: int, limit: int = 100_000) -> li
         # the parts: k−1 cells of at most len(total) digits each
         if t > (k - 1) * len(str(total)) or t < k - 1:
             continue
-        for ends in _sum_search(f, 0, t, k - 1, total, limit - len(out)):
+        search = _sum_search_6 if k == 7 and t > 16 else None
+        found = search(f, 0, t, total, limit - len(out)) if search else _sum_search(f, 0, t, k - 1, total, limit - len(out))
+        for ends in found:
             cells = [0, *ends]
             out.append(tuple(f.cell(a, b) for a, b in zip(cells, cells[1:])) + (f.cell(t, n),))
         if len(out) >= limit:

@@ -218,8 +218,7 @@ def solve_t3(raw: T3Raw) -> Solved | None:
     res = Solved({})
     if all(r.found and all(g.exact and g.text == sp.BLANK for g in r.groups) for r in raw.rows if r.found):
         return None  # wholly blank template (X.S9)
-    cands: dict[str, list[tuple]] = {}
-    cells_of: dict[str, dict[tuple, tuple[str, ...]]] = {}
+    cands: dict[str, list[tuple]] = {}  # row → its readings (value tuples), preferred first
     runs_rows: list[RowText] = []
     for r in raw.rows:
         if r.explicit:
@@ -246,7 +245,6 @@ def solve_t3(raw: T3Raw) -> Solved | None:
                 if o != "printed":
                     res.origin[f"{r.code}__{c}"] = o
             cands[r.code] = [tuple(vals)]
-            cells_of[r.code] = {tuple(vals): cells}
             continue
         if not r.groups:
             res.problems.append(_problem("P.T3.SPLIT", [f"{r.code}__{cols[0]}"], f"table 三 row {r.code}: no values"))
@@ -256,18 +254,18 @@ def solve_t3(raw: T3Raw) -> Solved | None:
         except sp.SearchTooLarge as exc:
             res.problems.append(_problem("P.T3.SPLIT", [f"{r.code}__{cols[0]}"], f"table 三 row {r.code}: {exc}"))
             continue
-        table = {}
+        readings: list[tuple] = []
         for s in splits:
             try:
-                table.setdefault(_vals(s), s)
+                v = _vals(s)
             except ValueError:
                 continue
-        cands[r.code] = list(table)
-        cells_of[r.code] = table
+            if v not in readings:
+                readings.append(v)
+        cands[r.code] = readings
         runs_rows.append(r)
-    rowcodes = [r.code for r in raw.rows if r.code in cands or r.code in {x.code for x in runs_rows}]
     groups_of = {r.code: r.groups for r in runs_rows}
-    leaves = [x for x in LEAVES[version] if x in rowcodes]
+    leaves = [x for x in LEAVES[version] if x in cands]
 
     def cost(assign: dict[str, tuple]) -> int:
         return _t3_cost(assign, cols, leaves, has_total)
@@ -314,20 +312,11 @@ def solve_t3(raw: T3Raw) -> Solved | None:
                 readings.append(a[code])
         if len(readings) > 1:
             res.ambiguous[f"t3.{code}"] = [{f"{code}__{c}": v for c, v in zip(cols, vals)} for vals in readings]
-    for code in rowcodes:
-        vals = assign.get(code)
-        for i, c in enumerate(C7):
-            res.values[f"{code}__{c}"] = None
-        if vals is None:
-            continue
-        for c, v in zip(cols, vals):
-            res.values[f"{code}__{c}"] = v
-    # keep printed order and every template row
-    ordered = {}
+    # every template row and column in printed order; None where not read or not printed
     for r in T3_ROWS[version]:
+        vals = dict(zip(cols, assign[r.code])) if r.code in assign else {}
         for c in C7:
-            ordered[f"{r.code}__{c}"] = res.values.get(f"{r.code}__{c}")
-    res.values = ordered
+            res.values[f"{r.code}__{c}"] = vals.get(c)
     return res
 
 
@@ -416,10 +405,13 @@ def _dp_row(code: str, groups: list[Group], assign: dict[str, tuple], cols: list
     """Readings of one row that satisfy the most column checks given the other rows."""
     io_rows = ("received_new", "carried_in", "outcome_total", "carried_out")
     targets: list[list[int]] = [[] for _ in cols]
+    def at(x: str, j: int) -> int | None:
+        t = assign.get(x)
+        return t[j] if t is not None and isinstance(t[j], int) else None
+
     for j in range(len(cols)):
-        def v(x):
-            t = assign.get(x)
-            return t[j] if t is not None and isinstance(t[j], int) else None
+        def v(x: str, j: int = j) -> int | None:
+            return at(x, j)
         if code in io_rows:
             a, b, o, d = (v(x) if x != code else "?" for x in io_rows)
             others = [x for x in (a, b, o, d) if x != "?"]
@@ -571,12 +563,11 @@ def locate_t2(cx: Compact, t3_start: int) -> tuple[str, list[tuple]] | None:
     items = [(b, i) for b in T2_BLOCKS[version] for i in b.items]
     spans = []
     p = start
-    for b, it in items:
+    for _, it in items:
         span = None
-        for label in (it.label, *it.aliases):
+        for label in (it.label, *it.aliases):  # the template's wording, then the other version's
             span = find_label(cx, label, p, t3_start)
             if span:
-                # "规范性文件" must not match inside "行政规范性文件" of the next row, and vice versa
                 break
         spans.append(span)
         if span:
