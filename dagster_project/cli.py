@@ -49,11 +49,14 @@ def parse(paths: tuple[Path, ...], jsonl: bool, root: Path | None, jobs: int, pr
               help="landing folder (default: $GONGKAI_LANDING_DIR or data/landing)")
 @click.option("--warehouse", type=click.Path(path_type=Path), default=None,
               help="warehouse folder (default: $GONGKAI_WAREHOUSE_DIR or warehouse)")
-def run(landing: Path | None, warehouse: Path | None) -> None:
-    """Materialize every asset: ingest → parse → dbt → Great Expectations → publish."""
+@click.option("--corrections", type=click.Path(path_type=Path), default=None,
+              help="audited corrections file (default: $GONGKAI_CORRECTIONS or the repository's data/corrections.yaml)")
+def run(landing: Path | None, warehouse: Path | None, corrections: Path | None) -> None:
+    """Materialize every asset: ingest → parse → corrections and cross-report checks → dbt → Great
+    Expectations → publish."""
     from dagster_project import warehouse_cli
 
-    sys.exit(warehouse_cli.run(landing=landing, warehouse=warehouse))
+    sys.exit(warehouse_cli.run(landing=landing, warehouse=warehouse, corrections=corrections))
 
 
 @main.command()

@@ -20,6 +20,7 @@ from dagster_project.lib.warehouse.paths import (
     DBT_PROJECT_DIR,
     PROJECT_ROOT,
     WarehousePaths,
+    resolve_corrections,
     resolve_landing,
     resolve_warehouse,
     warehouse_env,
@@ -51,12 +52,13 @@ def enable_bytecode_cache() -> None:
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
-def _prepare(landing: Path | str | None, warehouse: Path | str | None) -> tuple[Path, WarehousePaths, dict[str, str]]:
+def _prepare(landing: Path | str | None, warehouse: Path | str | None,
+             corrections: Path | str | None = None) -> tuple[Path, WarehousePaths, dict[str, str]]:
     enable_bytecode_cache()
     landing_dir = resolve_landing(landing)
     paths = WarehousePaths(resolve_warehouse(warehouse)).ensure()
     write_dagster_yaml(paths)
-    env = warehouse_env(landing_dir, paths.root)
+    env = warehouse_env(landing_dir, paths.root, resolve_corrections(corrections))
     os.environ.update(env)
     return landing_dir, paths, env
 
@@ -74,12 +76,24 @@ def _timing(label: str, t0: float) -> None:
         print(f"  [{time.perf_counter() - t0:6.1f}s] {label}", file=sys.stderr, flush=True)
 
 
-def run(landing: Path | str | None = None, warehouse: Path | str | None = None, log_level: str | None = None) -> int:
+def run(landing: Path | str | None = None, warehouse: Path | str | None = None, log_level: str | None = None,
+        corrections: Path | str | None = None) -> int:
     """Materialize every asset and check in-process on the persistent instance; 0 when the run succeeds."""
     t0 = time.perf_counter()
-    landing_dir, paths, _ = _prepare(landing, warehouse)
+    landing_dir, paths, env = _prepare(landing, warehouse, corrections)
     if not landing_dir.is_dir():
         print(f"gongkai run: landing folder {landing_dir} does not exist", file=sys.stderr)
+        return 2
+    corrections_file = Path(env["GONGKAI_CORRECTIONS"])
+    if corrections is not None and not corrections_file.is_file():
+        print(f"gongkai run: corrections file {corrections_file} does not exist", file=sys.stderr)
+        return 2
+    from dagster_project.lib.corrections import CorrectionsError, load_corrections
+
+    try:  # a malformed file is the analyst's to fix: say so before anything runs
+        n_corrections = len(load_corrections(corrections_file))
+    except (CorrectionsError, OSError, ValueError) as exc:
+        print(f"gongkai run: cannot use the corrections file: {exc}", file=sys.stderr)
         return 2
     level = (log_level or os.environ.get("GONGKAI_LOG_LEVEL") or "WARNING").upper()
 
@@ -90,6 +104,7 @@ def run(landing: Path | str | None = None, warehouse: Path | str | None = None, 
     job = defs().resolve_job_def(JOB_NAME)
     _timing("definitions loaded", t0)
     print(f"gongkai run: {landing_dir} → {paths.root}", flush=True)
+    print(f"  corrections: {corrections_file} ({n_corrections} entries)", flush=True)
     log_dir = paths.root / "logs"
     log_dir.mkdir(exist_ok=True)
     log_file = log_dir / "last_run.log"
@@ -126,13 +141,23 @@ def summary(paths: WarehousePaths) -> dict:
 
     from dagster_project.lib.warehouse.publish import read_mart_sql
 
-    out: dict = {"status": {}, "quarantine": []}
+    out: dict = {"status": {}, "quarantine": [], "corrections": [], "cross_report": {}, "n_resolved": 0}
     if not (paths.marts / "reports").is_dir():
         return out
     con = duckdb.connect()
     try:
         out["status"] = dict(con.execute(
             f"select status, count(*) from {read_mart_sql(paths.marts, 'reports')} group by status").fetchall())
+        if (paths.marts / "corrections").is_dir():
+            out["corrections"] = con.execute(
+                f"select status, source_path, cell, value, stale_reason, report_status from "
+                f"{read_mart_sql(paths.marts, 'corrections')} order by entry_no, source_path").fetchall()
+        if (paths.marts / "check_results").is_dir():
+            out["cross_report"] = dict(con.execute(
+                f"select check_id, count(*) from {read_mart_sql(paths.marts, 'check_results')} "
+                "where check_origin = 'cross_report' group by check_id order by check_id").fetchall())
+            out["n_resolved"] = con.execute(
+                f"select coalesce(sum(n_resolved_parts), 0) from {read_mart_sql(paths.marts, 'reports')}").fetchone()[0]
         if (paths.marts / "quarantine").is_dir():
             out["quarantine"] = con.execute(
                 f"select source_path, failed_checks, suggested_repair from {read_mart_sql(paths.marts, 'quarantine')} "
@@ -159,6 +184,17 @@ def _print_summary(paths: WarehousePaths, ok: bool, run_id: str, secs: float, fa
         print(f"  quarantined {path}: {', '.join(checks or [])}" + (f" — suggested repair: {repair}" if repair else ""))
     if len(s["quarantine"]) > 20:
         print(f"  … and {len(s['quarantine']) - 20} more (see the quarantine mart)")
+    applied = [c for c in s["corrections"] if c[0] == "applied"]
+    stale = [c for c in s["corrections"] if c[0] == "stale"]
+    if s["corrections"]:
+        print(f"  corrections: {len(applied)} applied, {len(stale)} stale (see the corrections mart)")
+    for _, path, cell, value, _, status in applied[:20]:
+        print(f"    applied {path}: {cell} = {value:g} (manual) — report {status}")
+    for _, path, cell, _, why, _ in stale[:20]:
+        print(f"    STALE, not applied: {path or '?'}: {cell} — {why}")
+    if s["cross_report"] or s["n_resolved"]:
+        warned = ", ".join(f"{k} {v}" for k, v in s["cross_report"].items()) or "none"
+        print(f"  cross-report checks: warnings {warned}; {s['n_resolved']} ambiguous parts resolved")
     print(f"  marts: {paths.marts}/<name>/report_year=YYYY/*.parquet")
     print(f"    read with duckdb: SELECT * FROM read_parquet('{paths.marts}/reports/**/*.parquet', hive_partitioning=true)")
     print(f"  Great Expectations Data Docs: {paths.gx_docs / 'index.html'}")

@@ -10,19 +10,29 @@ from packaging import version
 
 from dagster_project.defs.transform.project import dbt_project
 from dagster_project.lib.warehouse.dbt_manifest import dbt_executable
-from dagster_project.lib.warehouse.paths import WarehousePaths, resolve_landing, resolve_warehouse
+from dagster_project.lib.warehouse.paths import (
+    WarehousePaths,
+    resolve_corrections,
+    resolve_landing,
+    resolve_warehouse,
+)
 
 
 class WarehouseResource(dg.ConfigurableResource):
     """The landing folder and the warehouse folder of a run.
 
-    Unset fields fall back to ``$GONGKAI_LANDING_DIR`` / ``$GONGKAI_WAREHOUSE_DIR`` and then to
-    ``data/landing`` / ``warehouse`` (CONTRACT §1), resolved when a run uses them.
+    Unset fields fall back to ``$GONGKAI_LANDING_DIR`` / ``$GONGKAI_WAREHOUSE_DIR`` /
+    ``$GONGKAI_CORRECTIONS`` and then to ``data/landing`` / ``warehouse`` (CONTRACT §1) / the repository's
+    ``data/corrections.yaml``, resolved when a run uses them.
     """
 
     landing_dir: str | None = None
     warehouse_dir: str | None = None
+    corrections_file: str | None = None
     parse_jobs: int = 2
+
+    def corrections(self) -> Path:
+        return resolve_corrections(self.corrections_file)
 
     def landing(self) -> Path:
         return resolve_landing(self.landing_dir)

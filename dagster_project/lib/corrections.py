@@ -152,6 +152,12 @@ def _concerns(corr: dict, parsed: dict) -> tuple[bool, str | None]:
     return (id_match or path_match), None
 
 
+def concerns(corr: dict, parsed: dict) -> bool:
+    """Does the (validated) correction point at this report (by report_id prefix or source_path)? True also
+    when it points at it but cannot apply (content changed): :func:`apply_corrections` then reports it stale."""
+    return _concerns(corr, parsed)[0]
+
+
 # ------------------------------------------------------------------ in-report checks
 def parser_run_checks(parsed: dict) -> tuple[list[dict], dict | None]:
     """Adapter to the parser's ``run_checks(version, t2, t3, t4, text, t2_version)``: the table checks of a

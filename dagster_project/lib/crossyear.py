@@ -75,7 +75,8 @@ def _row(rep: dict, check_id: str, cells: list[str], expected, actual, message: 
 
 
 def _prepared(reports: list[dict]) -> list[dict]:
-    """Deep copies of the usable reports, with agency_id filled in."""
+    """Copies of the usable reports (their tables and ambiguous map copied, so the callers' dicts never change:
+    values are scalars, candidates are only read), with agency_id filled in."""
     from dagster_project.lib.agency import agency_id_for, prime
 
     prime(r.get("agency_name") for r in reports if not r.get("agency_id"))
@@ -83,14 +84,14 @@ def _prepared(reports: list[dict]) -> list[dict]:
     for rep in reports:
         if rep.get("status") in _SKIP_STATUS or rep.get("report_year") is None:
             continue
-        r = copy.deepcopy(rep)
+        r = dict(rep)
         if not r.get("agency_id"):
             if not r.get("agency_name"):
                 continue
             r["agency_id"] = agency_id_for(r["agency_name"])
         r["report_year"] = int(r["report_year"])
         for t in ("t2", "t3", "t4"):
-            r[t] = r.get(t) or {}
+            r[t] = dict(r.get(t) or {})
         r["ambiguous"] = dict(r.get("ambiguous") or {})
         out.append(r)
     return out

@@ -8,16 +8,26 @@ import dagster as dg
 
 from dagster_project.defs.jobs import warehouse_job
 from dagster_project.lib.warehouse.ingest import scan_landing
-from dagster_project.lib.warehouse.paths import resolve_landing
+from dagster_project.lib.warehouse.paths import resolve_corrections, resolve_landing
 
 SENSOR_ENV = "GONGKAI_SENSOR"  # "off" starts the sensor stopped (tests); default: running
 
 
-def listing_digest(listing) -> str:
-    h = hashlib.sha256()
+def listing_digest(listing, extra: str = "") -> str:
+    h = hashlib.sha256(extra.encode())
     for f in listing:
         h.update(f"{f.source_path}\t{f.size_bytes}\t{f.mtime_ns}\n".encode())
     return h.hexdigest()
+
+
+def corrections_stamp() -> str:
+    """Size and mtime of the corrections file: editing it is a reason for a run too."""
+    p = resolve_corrections()
+    try:
+        st = p.stat()
+    except OSError:
+        return f"{p}\tmissing\n"
+    return f"{p}\t{st.st_size}\t{st.st_mtime_ns}\n"
 
 
 def _default_status() -> dg.DefaultSensorStatus:
@@ -26,13 +36,14 @@ def _default_status() -> dg.DefaultSensorStatus:
 
 
 @dg.sensor(job=warehouse_job, minimum_interval_seconds=30, default_status=_default_status(),
-           description="Runs the whole pipeline when the landing folder's listing changes; the run itself "
+           description="Runs the whole pipeline when the landing folder's listing (or the corrections file) "
+                       "changes; the run itself "
                        "only reads files whose size/mtime changed and only parses new content.")
 def landing_sensor(context: dg.SensorEvaluationContext):
     listing = scan_landing(resolve_landing())
     if not listing:
         return dg.SkipReason("landing folder is empty")
-    digest = listing_digest(listing)
+    digest = listing_digest(listing, corrections_stamp())
     if digest == context.cursor:
         return dg.SkipReason("no new or changed files")
     context.update_cursor(digest)

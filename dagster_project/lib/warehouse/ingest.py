@@ -32,6 +32,9 @@ from dagster_project.lib.warehouse.paths import PARSING_DIR
 
 FORMAT_ALIASES = {"htm": "html", "shtml": "html", "xhtml": "html", "text": "txt", "doc": "doc"}
 POOL_THRESHOLD = 48  # below this many files to parse, a process pool costs more than it saves
+# Version of the raw row layout: part of the parse cache key (parser_version), so that a change of what is
+# stored per parse (2: raw.cell_origins) re-parses cached contents instead of leaving them without the new rows.
+RAW_FORMAT = "2"
 
 
 # ---------------------------------------------------------------- scanning
@@ -75,8 +78,9 @@ def scan_landing(landing: Path) -> list[FileStat]:
 
 @lru_cache(maxsize=1)
 def parser_version() -> str:
-    """A fingerprint of the parser's source: cached parse results are reused only for the same one."""
-    h = hashlib.sha256()
+    """A fingerprint of the parser's source and of the raw row layout (:data:`RAW_FORMAT`): cached parse
+    results are reused only for the same one."""
+    h = hashlib.sha256(f"raw-format:{RAW_FORMAT}\n".encode())
     if PARSING_DIR.is_dir():  # hashing the source is enough (and avoids importing the parser here)
         for p in sorted(PARSING_DIR.rglob("*.py")):
             h.update(p.relative_to(PARSING_DIR).as_posix().encode())
@@ -206,6 +210,13 @@ def flatten(result: dict) -> dict[str, Any]:
     t2 = [(*_split(k), _num(v)) for k, v in (result.get("t2") or {}).items()]
     t3 = [(*_split(k), _int(v)) for k, v in (result.get("t3") or {}).items()]
     t4 = [(*_split(k), _int(v)) for k, v in (result.get("t4") or {}).items()]
+    origins = []  # the parser's value_origin: cells not printed as such (derived, blank_as_zero, …)
+    for cell, origin in (result.get("value_origin") or {}).items():
+        if not origin or origin == "printed":
+            continue
+        tbl = next((t for t in ("t3", "t4", "t2") if cell in (result.get(t) or {})), None)
+        if tbl is not None:
+            origins.append((tbl, str(cell), str(origin)))
     ch = []
     for i, c in enumerate(checks):
         cells = c.get("cells") or []
@@ -213,7 +224,7 @@ def flatten(result: dict) -> dict[str, Any]:
             cells = [cells]
         ch.append((i + 1, str(c.get("check_id")), str(c.get("severity")), [str(x) for x in cells],
                    _num(c.get("expected")), _num(c.get("actual")), c.get("message")))
-    return {"report": report, "t2": t2, "t3": t3, "t4": t4, "checks": ch}
+    return {"report": report, "t2": t2, "t3": t3, "t4": t4, "checks": ch, "origins": origins}
 
 
 def unreadable_result(source_path: str, error: str) -> dict:
@@ -323,6 +334,8 @@ CELL_SCHEMAS = {
     "checks": pa.schema([("parse_key", pa.string()), ("check_seq", pa.int32()), ("check_id", pa.string()),
                          ("severity", pa.string()), ("cells", pa.list_(pa.string())), ("expected", pa.float64()),
                          ("actual", pa.float64()), ("message", pa.string())]),
+    "cell_origins": pa.schema([("parse_key", pa.string()), ("tbl", pa.string()), ("cell", pa.string()),
+                               ("origin", pa.string())]),
 }
 LANDING_SCHEMA = pa.schema([("source_path", pa.string()), ("source_format", pa.string()),
                             ("size_bytes", pa.int64()), ("mtime_ns", pa.int64()),
@@ -342,7 +355,8 @@ class Batch:
             return
         self.seen_keys.add(key)
         self.reports.append((key, sha, version, *flat["report"]))
-        for name, src in (("t2_cells", "t2"), ("t3_cells", "t3"), ("t4_cells", "t4"), ("checks", "checks")):
+        for name, src in (("t2_cells", "t2"), ("t3_cells", "t3"), ("t4_cells", "t4"), ("checks", "checks"),
+                          ("cell_origins", "origins")):
             self.cells[name].extend((key, *row) for row in flat[src])
 
     def tables(self) -> dict[str, pa.Table]:
@@ -389,9 +403,10 @@ RAW_DDL = {
     "t4_cells": "parse_key varchar, proceeding varchar, result varchar, value bigint",
     "checks": "parse_key varchar, check_seq integer, check_id varchar, severity varchar, cells varchar[], "
               "expected double, actual double, message varchar",
+    "cell_origins": "parse_key varchar, tbl varchar, cell varchar, origin varchar",
     "codes": ", ".join(f"{c} {'integer' if c == 'sort_order' else 'varchar'}" for c in CODE_COLUMNS),
 }
-PARSE_TABLES = ("parsed_reports", "t2_cells", "t3_cells", "t4_cells", "checks")
+PARSE_TABLES = ("parsed_reports", "t2_cells", "t3_cells", "t4_cells", "checks", "cell_origins")
 
 
 def ensure_raw_schema(con) -> None:

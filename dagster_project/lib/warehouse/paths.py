@@ -20,7 +20,9 @@ PARSING_DIR = PROJECT_ROOT / "dagster_project" / "lib" / "parsing"
 LANDING_ENV = "GONGKAI_LANDING_DIR"
 WAREHOUSE_ENV = "GONGKAI_WAREHOUSE_DIR"
 DUCKDB_ENV = "GONGKAI_DUCKDB_PATH"
+CORRECTIONS_ENV = "GONGKAI_CORRECTIONS"
 DEFAULT_LANDING = Path("data/landing")
+DEFAULT_CORRECTIONS = PROJECT_ROOT / "data" / "corrections.yaml"  # the repository's, whatever the cwd
 DEFAULT_WAREHOUSE = Path("warehouse")
 
 
@@ -33,6 +35,13 @@ def resolve_landing(landing: str | os.PathLike | None = None) -> Path:
 def resolve_warehouse(warehouse: str | os.PathLike | None = None) -> Path:
     """The warehouse folder: argument, else ``$GONGKAI_WAREHOUSE_DIR``, else ``warehouse``."""
     raw = warehouse or os.environ.get(WAREHOUSE_ENV) or DEFAULT_WAREHOUSE
+    return Path(raw).expanduser().resolve()
+
+
+def resolve_corrections(corrections: str | os.PathLike | None = None) -> Path:
+    """The audited corrections file (issue 4): argument, else ``$GONGKAI_CORRECTIONS``, else the repository's
+    ``data/corrections.yaml``. A missing file means no corrections."""
+    raw = corrections or os.environ.get(CORRECTIONS_ENV) or DEFAULT_CORRECTIONS
     return Path(raw).expanduser().resolve()
 
 
@@ -74,11 +83,12 @@ class WarehousePaths:
         return self
 
 
-def warehouse_env(landing: Path, warehouse: Path) -> dict[str, str]:
+def warehouse_env(landing: Path, warehouse: Path, corrections: Path | None = None) -> dict[str, str]:
     """Environment for every process of a run: paths, and telemetry/usage stats off (P16–P20)."""
     paths = WarehousePaths(warehouse)
     return {
         LANDING_ENV: str(landing),
+        CORRECTIONS_ENV: str(corrections or resolve_corrections()),
         WAREHOUSE_ENV: str(warehouse),
         DUCKDB_ENV: str(paths.duckdb),
         "DAGSTER_HOME": str(paths.dagster_home),

@@ -1,10 +1,16 @@
 -- One row per landing file with its report id, parse outcome and publication status.
+-- The state of a report is the parser's, unless raw.report_adjustments (Dagster asset raw_adjustments,
+-- dagster_project/lib/warehouse/adjust.py, run on every `gongkai run`) says otherwise: an audited correction
+-- re-checks a report (n_errors, parse status after correction), cross-report warnings add to n_warnings,
+-- resolved ambiguous parts lower n_ambiguous.
 -- Status rules (issue 3 accounting), first match wins:
---   duplicate    identical content to an earlier file (by source_path), or the same agency + year
---                as a better copy (clean parse first, then latest publish_date, html > docx > pdf >
---                txt, then source_path) — canonical_report_id names the copy that is published
+--   duplicate    identical content to an earlier file (by source_path), or the same agency (agency_id of
+--                lib/agency.py, through raw.agency_names; the exact name when it has none) + year as a better
+--                copy (clean after corrections first, then latest publish_date, html > docx > pdf > txt, then
+--                source_path) — canonical_report_id names the copy that is published.
+--                lib/warehouse/adjust.py (canonical_sort_key) mirrors this order for the cross-report checks.
 --   unreadable   the parser could not read it, or it is not an annual report (reason in `error`)
---   quarantined  any error-severity check (parse status invariant_errors)
+--   quarantined  any error-severity check after corrections
 --   published    everything else
 with
 
@@ -14,6 +20,14 @@ files as (
 
 parsed as (
     select * from {{ ref('stg_raw__parsed_reports') }}
+),
+
+agency_names as (
+    select * from {{ source('raw_analysis', 'agency_names') }}
+),
+
+adjustments as (
+    select * from {{ ref('stg_raw__report_adjustments') }}
 ),
 
 joined as (
@@ -32,6 +46,7 @@ joined as (
             else parsed.error
         end as error,
         parsed.agency_name,
+        agency_names.agency_id,
         parsed.report_year,
         parsed.template_version,
         parsed.publish_date,
@@ -43,6 +58,7 @@ joined as (
         parsed.suggested_repair_json
     from files
     left join parsed on parsed.parse_key = files.parse_key
+    left join agency_names on agency_names.agency_name = parsed.agency_name
 ),
 
 content_copies as (
@@ -65,20 +81,41 @@ with_ids as (
     from content_copies
 ),
 
+with_adjustments as (
+    select
+        with_ids.* replace (
+            coalesce(adjustments.n_errors, with_ids.n_errors) as n_errors,
+            coalesce(adjustments.n_warnings, with_ids.n_warnings) as n_warnings,
+            coalesce(adjustments.n_ambiguous, with_ids.n_ambiguous) as n_ambiguous,
+            case when adjustments.report_id is null then with_ids.ambiguous_json
+                 else adjustments.ambiguous_json end as ambiguous_json,
+            case when adjustments.rechecked then adjustments.suggested_repair
+                 else with_ids.suggested_repair end as suggested_repair,
+            case when adjustments.rechecked then adjustments.suggested_repair_json
+                 else with_ids.suggested_repair_json end as suggested_repair_json
+        ),
+        coalesce(adjustments.parse_status, with_ids.parse_status) as checked_status,
+        coalesce(adjustments.rechecked, false) as rechecked,
+        coalesce(adjustments.n_corrected_cells, 0) as n_corrected_cells,
+        coalesce(adjustments.n_resolved_parts, 0) as n_resolved_parts
+    from with_ids
+    left join adjustments on adjustments.report_id = with_ids.report_id
+),
+
 agency_year_ranked as (
     select
         report_id,
         row_number() over agency_year as agency_year_rank,
         first_value(report_id) over agency_year as agency_year_canonical_id
-    from with_ids
+    from with_adjustments
     where content_copy = 1
       and is_parsed_report
       and agency_name is not null
       and report_year is not null
     window agency_year as (
-        partition by agency_name, report_year
+        partition by coalesce(agency_id, agency_name), report_year
         order by
-            case when parse_status = 'ok' and n_errors = 0 then 0 else 1 end,
+            case when checked_status = 'ok' and n_errors = 0 then 0 else 1 end,
             publish_date desc nulls last,
             case source_format when 'html' then 0 when 'docx' then 1 when 'pdf' then 2 when 'txt' then 3 else 4 end,
             source_path
@@ -89,7 +126,7 @@ content_canonical as (
     select
         with_ids.content_sha256,
         coalesce(agency_year_ranked.agency_year_canonical_id, with_ids.report_id) as canonical_id
-    from with_ids
+    from with_adjustments as with_ids
     left join agency_year_ranked using (report_id)
     where with_ids.content_copy = 1
 ),
@@ -106,7 +143,7 @@ classified as (
             when with_ids.content_copy > 1 then 'duplicate'
             when not with_ids.is_parsed_report then 'unreadable'
             when agency_year_ranked.agency_year_rank > 1 then 'duplicate'
-            when with_ids.parse_status = 'invariant_errors' or with_ids.n_errors > 0 then 'quarantined'
+            when with_ids.checked_status = 'invariant_errors' or with_ids.n_errors > 0 then 'quarantined'
             else 'published'
         end as status,
         case
@@ -114,7 +151,7 @@ classified as (
             when agency_year_ranked.agency_year_rank > 1 then agency_year_ranked.agency_year_canonical_id
             else with_ids.report_id
         end as canonical_report_id
-    from with_ids
+    from with_adjustments as with_ids
     left join agency_year_ranked using (report_id)
     left join content_canonical using (content_sha256)
 ),
@@ -132,6 +169,7 @@ final as (
         size_bytes,
         ----------  report
         agency_name,
+        agency_id,
         report_year,
         template_version,
         publish_date,
@@ -146,7 +184,10 @@ final as (
         n_ambiguous,
         ambiguous_json,
         suggested_repair,
-        suggested_repair_json
+        suggested_repair_json,
+        rechecked,
+        n_corrected_cells,
+        n_resolved_parts
     from classified
 )
 

@@ -1,27 +1,24 @@
 -- Table 四: administrative review and litigation, one row per published report × proceeding × result.
+-- value_origin / value_as_printed / origin_note: see int_t4_cells_published.
 with
 
-published as (
-    select report_id, parse_key, report_year, agency_name, template_version
-    from {{ ref('int_reports_classified') }}
-    where status = 'published'
-),
-
 cells as (
-    select * from {{ ref('stg_raw__t4_cells') }}
+    select * from {{ ref('int_t4_cells_published') }}
 ),
 
 final as (
     select
-        published.report_id,
-        published.report_year,
-        published.agency_name,
-        published.template_version,
-        cells.proceeding,
-        cells.result,
-        cells.value as count
-    from published
-    join cells using (parse_key)
+        report_id,
+        report_year,
+        agency_name,
+        template_version,
+        proceeding,
+        result,
+        value as count,
+        value_origin,
+        value_as_printed,
+        origin_note
+    from cells
 )
 
 select * from final

@@ -6,14 +6,15 @@ quarantined as (
     where status = 'quarantined'
 ),
 
+-- the errors after corrections (check_results: a corrected report that still fails shows its re-check)
 errors as (
-    select * from {{ ref('stg_raw__checks') }}
+    select * from {{ ref('check_results') }}
     where severity = 'error'
 ),
 
 failed as (
     select
-        parse_key,
+        report_id,
         list_sort(list_distinct(list(check_id))) as failed_checks,
         string_agg(
             check_id || ' [' || array_to_string(cells, ', ') || ']'
@@ -22,7 +23,7 @@ failed as (
         ) as failed_checks_detail,
         count(*) as n_failed_checks
     from errors
-    group by parse_key
+    group by report_id
 ),
 
 final as (
@@ -38,7 +39,7 @@ final as (
         quarantined.suggested_repair_json,
         quarantined.template_version
     from quarantined
-    left join failed using (parse_key)
+    left join failed using (report_id)
 )
 
 select * from final

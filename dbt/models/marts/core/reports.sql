@@ -22,6 +22,9 @@ final as (
         is_canonical,
         duplicate_reason,
         n_ambiguous,
+        n_corrected_cells,
+        n_resolved_parts,
+        agency_id,
         content_sha256,
         size_bytes
     from classified
