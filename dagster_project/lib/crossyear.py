@@ -54,6 +54,8 @@ _SKIP_STATUS = {"unreadable", "not_a_report"}
 
 def _num(v):
     """A usable number, or None for blanks / non-numbers / NaN."""
+    if type(v) is int:  # the common case first: this runs for every cell of every report
+        return v
     if v is None or isinstance(v, bool):
         return None
     if isinstance(v, (int, float)):
@@ -371,9 +373,10 @@ def _outliers(canon: dict, key, rep: dict, history: dict) -> list[dict]:
     earlier = history.get(aid, {})
     for table in ("t2", "t3", "t4"):
         for cell, v in rep[table].items():
-            v = _num(v)
-            if v is None or v != int(v) or v < 100:
-                continue
+            if not (type(v) is int and v >= 100):  # only whole numbers of 3+ digits can jump 2 digits
+                v = _num(v)
+                if v is None or v < 100 or v != int(v):
+                    continue
             hist = [h for yy, h in earlier.get((table, cell), []) if yy < y]
             if not hist:
                 continue
@@ -402,15 +405,18 @@ def _duplicates(groups: dict) -> list[dict]:
                         diffs.append((cell, a, b))
             if not diffs:
                 continue
+            # one warning on each copy, naming the differing cells (the first MAX_DIFF_CELLS)
             shown = diffs[:MAX_DIFF_CELLS]
-            more = f" ({len(diffs)} cells differ; first {len(shown)} listed)" if len(diffs) > len(shown) else ""
-            for cell, a, b in shown:
-                rows.append(_row(other, "X.S10", [cell], a, b,
-                                 f"duplicate of {canon['report_id']} (canonical) for the same agency and year {y}: "
-                                 f"{cell} {b} there {a}{more}"))
-                rows.append(_row(canon, "X.S10", [cell], b, a,
-                                 f"duplicate {other['report_id']} for the same agency and year {y} "
-                                 f"has {cell} = {b}, this canonical report {a}{more}"))
+            cells = [c for c, _, _ in shown]
+            listed = ", ".join(f"{c} {b} vs {a}" for c, a, b in shown)
+            more = f" (+{len(diffs) - len(shown)} more cells)" if len(diffs) > len(shown) else ""
+            first_a, first_b = shown[0][1], shown[0][2]
+            rows.append(_row(other, "X.S10", cells, first_a, first_b,
+                             f"duplicate of {canon['report_id']} (canonical) for the same agency and year {y}; "
+                             f"{len(diffs)} cells differ (here vs there): {listed}{more}"))
+            rows.append(_row(canon, "X.S10", cells, first_b, first_a,
+                             f"duplicate {other['report_id']} for the same agency and year {y}; {len(diffs)} cells "
+                             f"differ (there vs here): {listed}{more}"))
     return rows
 
 
