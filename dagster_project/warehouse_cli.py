@@ -96,6 +96,9 @@ def run(landing: Path | str | None = None, warehouse: Path | str | None = None, 
         print(f"gongkai run: cannot use the corrections file: {exc}", file=sys.stderr)
         return 2
     level = (log_level or os.environ.get("GONGKAI_LOG_LEVEL") or "WARNING").upper()
+    from dagster_project.lib.warehouse.dbt_manifest import start_background_parse
+
+    start_background_parse(paths.dbt_target, paths.duckdb)  # fresh warehouse: parse while we load and ingest
 
     from dagster import DagsterInstance
 

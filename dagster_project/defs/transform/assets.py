@@ -15,6 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from dagster_project.defs.resources import WarehouseResource
 from dagster_project.defs.transform.project import dbt_project
+from dagster_project.lib.warehouse.dbt_manifest import build_target, wait_background_parse
 from dagster_project.lib.warehouse.paths import DUCKDB_ENV
 from dagster_project.lib.warehouse.quality import prewarm_gx
 
@@ -44,7 +45,8 @@ def gongkai_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehous
     # one target folder per warehouse: dbt's partial_parse.msgpack there lets the next run skip a full
     # parse (~5 s; dbt re-parses fully whenever the profile's DuckDB path differs, i.e. a new warehouse).
     # Runs on one warehouse cannot overlap anyway: DuckDB allows a single writer.
-    target = paths.dbt_target / "build"
+    target = build_target(paths.dbt_target)
+    wait_background_parse()  # `gongkai run` may have started dbt parse for a fresh warehouse
     # dbt runs as a subprocess for ~15 s while this process only reads its log: import Great
     # Expectations (~5–10 s) meanwhile, for the checks that follow.
     prewarm_gx()
