@@ -152,20 +152,34 @@ def t2_checks(t2: dict, version: str) -> list[dict]:
     return out
 
 
+_SOFT_MEASURES = {"gov2021": ("issued", "repealed", "in_force"),
+                  "gov2019": ("newly_made", "newly_published", "published_total")}
+
+
+def t2_soft_broken(vals: tuple, version: str) -> bool:
+    """Whether a 规章 / 规范性文件 row breaks its soft check: T2.S1 (gov2021: in_force ≥ issued − repealed)
+    or T2.S4 (gov2019: newly_published ≤ published_total). Rows with a non-count cell are not judged."""
+    if len(vals) != 3 or not all(_is_count(v) for v in vals):
+        return False
+    a, b, c = vals
+    return c < a - b if version == "gov2021" else b > c
+
+
 def t2_soft(t2: dict, version: str, items: tuple[str, ...] = ("rules", "normative_docs")) -> list[dict]:
-    """T2.S1 (gov2021: in_force ≥ issued − repealed) and T2.S4 (gov2019: newly_published ≤ published_total)."""
+    """T2.S1 (gov2021) and T2.S4 (gov2019) as warn checks."""
     out = []
+    ms = _SOFT_MEASURES[version]
     for it in items:
+        vals = tuple(t2.get(f"{it}__{m}") for m in ms)
+        if not t2_soft_broken(vals, version):
+            continue
+        a, b, c = vals
         if version == "gov2021":
-            i, r, f = (t2.get(f"{it}__{m}") for m in ("issued", "repealed", "in_force"))
-            if all(_is_count(x) for x in (i, r, f)) and f < i - r:
-                out.append(_check("T2.S1", "warn", [f"{it}__in_force"], f"≥ {i - r}", f,
-                                  f"T2.S1 {it}: in force {f} < issued {i} − repealed {r}"))
+            out.append(_check("T2.S1", "warn", [f"{it}__in_force"], f"≥ {a - b}", c,
+                              f"T2.S1 {it}: in force {c} < issued {a} − repealed {b}"))
         else:
-            p, t = t2.get(f"{it}__newly_published"), t2.get(f"{it}__published_total")
-            if _is_count(p) and _is_count(t) and p > t:
-                out.append(_check("T2.S4", "warn", [f"{it}__newly_published"], f"≤ {t}", p,
-                                  f"T2.S4 {it}: newly published {p} > published total {t}"))
+            out.append(_check("T2.S4", "warn", [f"{it}__newly_published"], f"≤ {c}", b,
+                              f"T2.S4 {it}: newly published {b} > published total {c}"))
     return out
 
 

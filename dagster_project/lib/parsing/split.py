@@ -516,7 +516,7 @@ def total_splits(groups: list[Group] | Flat, k: int, limit: int = 100_000) -> li
         # the parts: k−1 cells of at most len(total) digits each
         if t > (k - 1) * len(str(total)) or t < k - 1:
             continue
-        search = _sum_search_6 if k == 7 and t > 16 else None
+        search = _sum_search_6 if k == 7 else None
         found = search(f, 0, t, total, limit - len(out)) if search else _sum_search(f, 0, t, k - 1, total, limit - len(out))
         for ends in found:
             cells = [0, *ends]

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import split as sp
-from .checks import t2_soft
+from .checks import t2_soft_broken
 from .split import Group
 from .template import C7, COLUMN_LABEL, LEAVES, RESULTS, T2_BLOCKS, T2_SIGNALS, T3_ROWS, T3_SIGNALS_2021, PROCEEDINGS
 
@@ -637,7 +637,7 @@ def solve_t2(version: str, rows) -> Solved | None:
             continue
         scored = []
         for vals, cells in readings:
-            soft = len(t2_soft(dict(zip(keys, vals)), version, (code,))) if code in ("rules", "normative_docs") else 0
+            soft = int(code in ("rules", "normative_docs") and t2_soft_broken(vals, version))
             scored.append((_t2_preference(code, vals, cells, soft), vals, cells))
         scored.sort(key=lambda x: x[0])
         best_soft = scored[0][0][0]
