@@ -158,7 +158,9 @@ def test_ratio_of_sums_is_not_mean_of_ratios():
 # ------------------------------------------------------------------ the dbt SQL on DuckDB
 def _render(model: str) -> str:
     env = jinja2.Environment()
-    sql = (ANALYSIS / f"{model}.sql").read_text(encoding="utf-8")
+    # the shared KPI macros (dbt/macros/kpi.sql) are defined in front of the model, as dbt makes them available
+    sql = (ANALYSIS.parents[2] / "macros" / "kpi.sql").read_text(encoding="utf-8") + \
+        (ANALYSIS / f"{model}.sql").read_text(encoding="utf-8")
     return env.from_string(sql).render(
         ref=lambda name: name,
         source=lambda src, table: f"{src}__{table}",

@@ -41,25 +41,7 @@ sums as (
     select
         agency_id,
         report_year,
-        sum(received_new) as received_new,
-        sum(carried_in) as carried_in,
-        sum(outcome_total) as outcome_total,
-        sum(carried_out) as carried_out,
-        sum(received_new_natural_person) as received_new_natural_person,
-        sum(granted) as granted,
-        sum(partially_granted) as partially_granted,
-        sum(denied) as denied,
-        sum(unavailable) as unavailable,
-        sum(unavailable_not_held) as unavailable_not_held,
-        sum(not_processed) as not_processed,
-        sum(other) as other,
-        sum(review_corrected) as review_corrected,
-        sum(review_total) as review_total,
-        sum(review_pending) as review_pending,
-        sum(litigation_corrected) as litigation_corrected,
-        sum(litigation_total) as litigation_total,
-        sum(litigation_pending) as litigation_pending,
-        sum(outcome_total) filter (where litigation_total is not null) as decisions_with_t4
+        {{ kpi_sums() }}
     from measures
     group by agency_id, report_year
 ),
@@ -81,23 +63,7 @@ final as (
         counts.report_year,
         counts.n_reports,
         counts.n_reports_with_errors,
-        sums.received_new + sums.carried_in as caseload,
-        sums.outcome_total as decisions,
-        cast(sums.granted + sums.partially_granted as double) / nullif(sums.outcome_total, 0) as grant_rate,
-        cast(sums.granted as double) / nullif(sums.outcome_total, 0) as grant_rate_full,
-        cast(sums.granted + sums.partially_granted as double)
-            / nullif(sums.outcome_total - sums.not_processed - sums.other, 0) as grant_rate_substantive,
-        cast(sums.denied as double) / nullif(sums.outcome_total, 0) as denial_rate,
-        cast(sums.unavailable as double) / nullif(sums.outcome_total, 0) as unavailable_rate,
-        cast(sums.unavailable_not_held as double) / nullif(sums.outcome_total, 0) as not_held_rate,
-        cast(sums.not_processed as double) / nullif(sums.outcome_total, 0) as not_processed_rate,
-        cast(sums.carried_out as double) / nullif(sums.received_new + sums.carried_in, 0) as backlog_rate,
-        cast(sums.received_new_natural_person as double) / nullif(sums.received_new, 0) as natural_person_share,
-        cast(sums.review_corrected as double)
-            / nullif(sums.review_total - sums.review_pending, 0) as review_correction_rate,
-        cast(sums.litigation_corrected as double)
-            / nullif(sums.litigation_total - sums.litigation_pending, 0) as litigation_correction_rate,
-        cast(sums.litigation_total as double) * 100 / nullif(sums.decisions_with_t4, 0) as litigation_intensity,
+        {{ kpi_ratios("sums") }},
         growth.received_growth
     from counts
     left join sums
