@@ -22,6 +22,9 @@ from collections import defaultdict
 
 from dagster_project.lib.parsing.template import LEAVES, outcome_group
 
+# the eight refusal reasons of table 三 (三)不予公开; each gets a share of all refusals
+DENIAL_REASONS = tuple(leaf for leaf in LEAVES["gov2021"] if leaf.startswith("denied_"))
+
 KPI_COLUMNS = (
     "caseload",
     "decisions",
@@ -34,6 +37,10 @@ KPI_COLUMNS = (
     "not_processed_rate",
     "backlog_rate",
     "natural_person_share",
+    "org_share",
+    "legal_service_share",
+    "petition_share",
+    *(f"{reason}_share" for reason in DENIAL_REASONS),
     "review_correction_rate",
     "litigation_correction_rate",
     "litigation_intensity",
@@ -47,13 +54,16 @@ BASE_COLUMNS = (
     "outcome_total",
     "carried_out",
     "received_new_natural_person",
+    "received_new_org_legal_service",
     "granted",
     "partially_granted",
     "denied",
     "unavailable",
     "unavailable_not_held",
     "not_processed",
+    "not_processed_petition_complaint",
     "other",
+    *DENIAL_REASONS,
     "review_corrected",
     "review_total",
     "review_pending",
@@ -96,13 +106,16 @@ def report_base(t3: dict | None, t4: dict | None, template_version: str = "gov20
         "outcome_total": t3.get("outcome_total__total"),
         "carried_out": t3.get("carried_out__total"),
         "received_new_natural_person": t3.get("received_new__natural_person"),
+        "received_new_org_legal_service": t3.get("received_new__org_legal_service"),
         "granted": group_sum("granted"),
         "partially_granted": group_sum("partially_granted"),
         "denied": group_sum("denied"),
         "unavailable": group_sum("unavailable"),
         "unavailable_not_held": t3.get("unavailable_not_held__total"),
         "not_processed": group_sum("not_processed"),
+        "not_processed_petition_complaint": t3.get("not_processed_petition_complaint__total"),
         "other": group_sum("other"),
+        **{reason: t3.get(f"{reason}__total") for reason in DENIAL_REASONS},
         "review_corrected": t4.get("admin_review__corrected"),
         "review_total": t4.get("admin_review__total"),
         "review_pending": t4.get("admin_review__pending"),
@@ -135,6 +148,10 @@ def kpis_from_sums(s: dict) -> dict:
         "not_processed_rate": _ratio(s["not_processed"], decisions),
         "backlog_rate": _ratio(s["carried_out"], caseload),
         "natural_person_share": _ratio(s["received_new_natural_person"], s["received_new"]),
+        "org_share": _ratio(_sub(s["received_new"], s["received_new_natural_person"]), s["received_new"]),
+        "legal_service_share": _ratio(s["received_new_org_legal_service"], s["received_new"]),
+        "petition_share": _ratio(s["not_processed_petition_complaint"], decisions),
+        **{f"{reason}_share": _ratio(s[reason], s["denied"]) for reason in DENIAL_REASONS},
         "review_correction_rate": _ratio(s["review_corrected"], _sub(s["review_total"], s["review_pending"])),
         "litigation_correction_rate": _ratio(
             s["litigation_corrected"], _sub(s["litigation_total"], s["litigation_pending"])

@@ -24,7 +24,8 @@ applications as (
         max(carried_in) filter (where applicant_type = 'total') as carried_in,
         max(outcome_total) filter (where applicant_type = 'total') as outcome_total,
         max(carried_out) filter (where applicant_type = 'total') as carried_out,
-        max(received_new) filter (where applicant_type = 'natural_person') as received_new_natural_person
+        max(received_new) filter (where applicant_type = 'natural_person') as received_new_natural_person,
+        max(received_new) filter (where applicant_type = 'org_legal_service') as received_new_org_legal_service
     from {{ ref('fct_applications') }}
     group by report_id
 ),
@@ -38,7 +39,13 @@ outcomes as (
         sum(count) filter (where outcome_group = 'unavailable') as unavailable,
         sum(count) filter (where outcome_code = 'unavailable_not_held') as unavailable_not_held,
         sum(count) filter (where outcome_group = 'not_processed') as not_processed,
-        sum(count) filter (where outcome_group = 'other') as other
+        sum(count) filter (where outcome_group = 'other') as other,
+        sum(count) filter (where outcome_code = 'not_processed_petition_complaint') as not_processed_petition_complaint,
+        {%- for reason in ['denied_state_secret', 'denied_prohibited_by_law', 'denied_security_stability',
+                           'denied_third_party_rights', 'denied_internal_affairs', 'denied_process_info',
+                           'denied_enforcement_file', 'denied_admin_query'] %}
+        sum(count) filter (where outcome_code = '{{ reason }}') as {{ reason }}{{ "," if not loop.last }}
+        {%- endfor %}
     from {{ ref('fct_outcomes') }}
     where applicant_type = 'total'
     group by report_id
@@ -75,13 +82,20 @@ final as (
         applications.outcome_total,
         applications.carried_out,
         applications.received_new_natural_person,
+        applications.received_new_org_legal_service,
         outcomes.granted,
         outcomes.partially_granted,
         outcomes.denied,
         outcomes.unavailable,
         outcomes.unavailable_not_held,
         outcomes.not_processed,
+        outcomes.not_processed_petition_complaint,
         outcomes.other,
+        {%- for reason in ['denied_state_secret', 'denied_prohibited_by_law', 'denied_security_stability',
+                           'denied_third_party_rights', 'denied_internal_affairs', 'denied_process_info',
+                           'denied_enforcement_file', 'denied_admin_query'] %}
+        outcomes.{{ reason }},
+        {%- endfor %}
         appeals.review_corrected,
         appeals.review_total,
         appeals.review_pending,
