@@ -1,6 +1,6 @@
 """Fuzz tests: ``parse_bytes`` never raises on damaged input and always answers per CONTRACT §3.
 
-Inputs: the real reports in ``/work/shared/real-reports`` (read in place, never copied into the
+Inputs: the real reports in ``../shared/real-reports`` (read in place, never copied into the
 repository; skipped when absent) and synthetic reports in every format, mutated by byte flips,
 truncation, chunk deletion/duplication, wrong encodings; plus hand-made garbage (empty files,
 random binary, a zip that is not a docx, truncated PDFs/DOCX, pathological digit runs).
@@ -27,8 +27,9 @@ from hypothesis import strategies as st
 from dagster_project.lib.synth import FORMATS
 from dagster_project.lib.synth.case import make_case
 from dagster_project.lib.synth.compare import STATUSES
+from tests.conftest import REAL_REPORTS
 
-REAL_DIR = Path(os.environ.get("GONGKAI_REAL_REPORTS", "/work/shared/real-reports"))
+REAL_DIR = Path(os.environ.get("GONGKAI_REAL_REPORTS", REAL_REPORTS))  # ../shared/real-reports beside the clone
 CONTRACT_KEYS = {"source_path", "source_format", "status", "error", "agency_name", "report_year", "template_version",
                  "publish_date", "t2", "t3", "t4", "ambiguous", "suggested_repair", "checks"}
 
