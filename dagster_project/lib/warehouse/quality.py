@@ -12,6 +12,7 @@ returns the expectations to hold on it. GX cannot read DuckDB through its SQL da
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
 import threading
 import time
@@ -160,7 +161,12 @@ def _failed_rows(er) -> dict:
 
 
 def build_docs(docs_dir: Path) -> Path:
-    """Write GX Data Docs of the validations run in this process (with this docs folder) into it."""
+    """Write GX Data Docs of the validations run in this process (with this docs folder) into it.
+
+    The context is ephemeral, so the site describes this run only; the pages of earlier runs' validations
+    are removed first rather than left unlinked on disk run after run.
+    """
+    shutil.rmtree(docs_dir / "validations", ignore_errors=True)
     try:
         gx_context(docs_dir).build_data_docs(site_names=["gongkai"])
     except Exception:  # docs are a by-product; never fail a validation on them
