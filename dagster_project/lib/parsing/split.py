@@ -467,7 +467,8 @@ def _sum_search_6(f: Flat, lo: int, hi: int, target: int, limit: int) -> list[li
     """Six cells summing to ``target``: meet in the middle (three cells on each side of a cut)."""
     results: list[list[int]] = []
     maxlen = len(str(target)) if target > 0 else 1
-    for q in range(lo + 3, hi - 2):
+    # each side is three cells of at most maxlen digits: only cuts leaving 3..3·maxlen characters a side
+    for q in range(max(lo + 3, hi - 3 * maxlen), min(hi - 3, lo + 3 * maxlen) + 1):
         if q in f.forbid:
             continue
         left = _cells3(f, lo, q, maxlen, target)
