@@ -47,10 +47,16 @@ class Group:
     exact: bool  # True: exactly one cell; False: a run of one or more glued cells
 
 
+_PLAIN = re.compile(r"[0-9.+\-/|\t\n ,]*")
+_UNIT_CHARS = re.compile("[万元件项个条次]")
+
+
 def clean_segment(seg: str) -> str:
     """Keep only what can be cell values: digits, signs, decimal points, symbols, separators."""
-    for pat, rep in _UNIT_SUBS:
-        if pat.search(seg):
+    if _PLAIN.fullmatch(seg):
+        return seg  # nothing to clean (the common case in scraped text)
+    if _UNIT_CHARS.search(seg):
+        for pat, rep in _UNIT_SUBS:
             seg = pat.sub(rep, seg)
     first_digit = _DIGIT.search(seg)
     if first_digit:
