@@ -9,7 +9,6 @@ error checks, plus a one-cell ``suggested_repair`` when exactly one change fixes
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 from .template import C7, COLUMN_LABEL, LEAVES, PROCEEDINGS, RESULTS, SUBTOTALS, T3_ROWS, t2_items
 
@@ -314,9 +313,3 @@ def run_checks(version: str | None, t2: dict | None, t3: dict | None, t4: dict |
     errors = [c for c in checks if c["severity"] == "error"]
     repair = suggest_repair(version, t2, t3, t4, errors, t2_version) if errors else None
     return checks, repair
-
-
-def decimal_places(v) -> int:
-    """Number of decimals of a value as printed (helper for money cells)."""
-    d = Decimal(str(v))
-    return max(0, -d.as_tuple().exponent)

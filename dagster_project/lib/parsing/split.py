@@ -144,14 +144,6 @@ def _run_groups(text: str) -> list[Group]:
 # ---------------------------------------------------------------- cell values
 CellKind = str  # count | signed | decimal | money
 
-_PREFIX_RE = {
-    "count": re.compile(r"0|[1-9]\d*"),
-    "signed": re.compile(r"[+-]?(?:0|[1-9]\d*)"),
-    "decimal": re.compile(r"(?:0|[1-9]\d*)(?:\.\d+)?"),
-    "money": re.compile(r"(?:0|[1-9]\d*)(?:\.\d+)?"),
-}
-
-
 def cell_value(cell: str, kind: CellKind):
     """The number a cell string stands for (``None`` for ``/``, not applicable)."""
     if cell == BLANK or cell == "-":
