@@ -37,7 +37,7 @@ test-fast: setup  ## unit tests only (no end-to-end pipeline)
 	$(BIN)/python -m pytest -q tests -m "not integration"
 
 bench: setup  ## parse throughput per format, and `gongkai run` seconds on 1 (fixed overhead), 1,000 and 10,000 generated reports
-	$(BIN)/python -m dagster_project.lib.bench --run --run-sizes 1,1000,10000
+	$(BIN)/python -m devtools.bench --run --run-sizes 1,1000,10000
 
 ui: setup  ## Dagster UI on 127.0.0.1
 	$(BIN)/gongkai ui

@@ -1,8 +1,8 @@
 {#
   The KPI formulas of domain.md §6, shared by mart_agency_year_kpi and mart_region_year_kpi (and mirrored in
-  dagster_project/lib/kpi.py): first the sums over the reports that enter the KPIs, then the ratios of those
+  dagster_project/devtools/kpi_oracle.py): first the sums over the reports that enter the KPIs, then the ratios of those
   sums, NULL when the denominator is 0. The refusal reasons are the eight (三)不予公开 leaves of table 三
-  (LEAVES in dagster_project/lib/parsing/template.py; lib/kpi.py DENIAL_REASONS).
+  (LEAVES in dagster_project/lib/parsing/template.py; devtools/kpi_oracle.py DENIAL_REASONS).
 #}
 {% macro kpi_sums() %}
         sum(received_new) as received_new,

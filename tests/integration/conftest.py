@@ -41,7 +41,7 @@ class Built:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Built:
     """Generated reports (clean, broken, unreadable, duplicate) plus the Anshan sample, run once."""
-    from dagster_project.lib.bench import write_corpus
+    from devtools.bench import write_corpus
 
     root = tmp_path_factory.mktemp("e2e")
     landing, warehouse = root / "landing", root / "warehouse"

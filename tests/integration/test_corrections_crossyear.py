@@ -26,8 +26,8 @@ import duckdb
 import pytest
 
 from dagster_project.lib.parsing.template import C6
-from dagster_project.lib.synth.render import render
-from dagster_project.lib.synth.truth import Truth, make_truth
+from devtools.synth.render import render
+from devtools.synth.truth import Truth, make_truth
 
 from .conftest import ANSHAN, run_gongkai
 
@@ -311,7 +311,7 @@ def test_analysis_marts_are_published_with_the_contract_columns(runs):
 
 def test_agency_year_kpis_equal_lib_kpi_on_the_same_reports(runs):
     from dagster_project.lib.agency import agency_id_for
-    from dagster_project.lib.kpi import KPI_COLUMNS, agency_year_kpi
+    from devtools.kpi_oracle import KPI_COLUMNS, agency_year_kpi
 
     m = runs.accepted
     reports = []

@@ -24,9 +24,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from dagster_project.lib.synth import FORMATS
-from dagster_project.lib.synth.case import make_case
-from dagster_project.lib.synth.compare import STATUSES
+from devtools.synth import FORMATS
+from devtools.synth.case import make_case
+from devtools.synth.compare import STATUSES
 from tests.conftest import REAL_REPORTS
 
 REAL_DIR = Path(os.environ.get("GONGKAI_REAL_REPORTS", REAL_REPORTS))  # ../shared/real-reports beside the clone

@@ -1,4 +1,4 @@
-"""KPI marts: ratios of sums on a small fixture, hand-computed — in Python (lib/kpi.py) and in the dbt SQL
+"""KPI marts: ratios of sums on a small fixture, hand-computed — in Python (devtools/kpi_oracle.py) and in the dbt SQL
 (dbt/models/marts/analysis, rendered and run on DuckDB), which must agree with each other."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import duckdb
 import jinja2
 import pytest
 
-from dagster_project.lib.kpi import KPI_COLUMNS, agency_year_kpi, region_year_kpi
+from devtools.kpi_oracle import KPI_COLUMNS, agency_year_kpi, region_year_kpi
 from dagster_project.lib.parsing.template import outcome_group
 
 REPO = Path(__file__).resolve().parents[2]

@@ -34,3 +34,11 @@ def test_parsing_a_report_loads_no_dagster_module():
             "print(sorted(m for m in sys.modules if m == 'dagster' or m.startswith('dagster.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_runtime_package_never_imports_the_dev_tools():
+    """Generators, benchmarks and the KPI oracle (devtools/) stay out of the runtime package (issue 10)."""
+    pkg = LIB.parent
+    offenders = {str(f.relative_to(pkg)) for f in pkg.rglob("*.py") if "devtools" in _imported_roots(f)}
+    assert offenders == set()
+    assert not (LIB / "synth").exists() and not (LIB / "bench.py").exists() and not (LIB / "kpi.py").exists()

@@ -23,10 +23,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from dagster_project.lib.parsing.template import C7, LEAVES, T3_ROW_CODES, T3_ROWS, T4_KEYS, VERSIONS, t2_keys, t3_keys
-from dagster_project.lib.synth import FORMATS, Style, hard_violations, inject_error, make_truth, render, soft_violations
-from dagster_project.lib.synth.render import QUIRKS_BY_FORMAT
-from dagster_project.lib.synth.case import Case, make_case
-from dagster_project.lib.synth.compare import (
+from devtools.synth import FORMATS, Style, hard_violations, inject_error, make_truth, render, soft_violations
+from devtools.synth.render import QUIRKS_BY_FORMAT
+from devtools.synth.case import Case, make_case
+from devtools.synth.compare import (
     STATUSES,
     compare,
     error_checks,
@@ -34,7 +34,7 @@ from dagster_project.lib.synth.compare import (
     t3_row_digits,
     t4_digits,
 )
-from dagster_project.lib.synth.truth import SCALES
+from devtools.synth.truth import SCALES
 
 SEEDS = st.integers(min_value=0, max_value=2**31 - 1)
 NO_SHRINK = (Phase.explicit, Phase.generate)  # a seed does not shrink meaningfully; report the first failure
@@ -301,7 +301,7 @@ def _same_digits_reading(result: dict, case: Case) -> bool:
     t3, t4 = result.get("t3") or {}, result.get("t4") or {}
     if t3_row_digits(t3, v) != t3_row_digits(case.truth.t3, v) or t4_digits(t4) != t4_digits(case.truth.t4):
         return False
-    from dagster_project.lib.synth.truth import Truth
+    from devtools.synth.truth import Truth
 
     probe = Truth(v, "", 0, "", "", case.truth.t2, {k: t3.get(k) for k in case.truth.t3},
                   {k: t4.get(k) for k in case.truth.t4})
@@ -335,7 +335,7 @@ def test_injected_error_is_flagged(fmt: str, version: str, seed: int, scale: str
 
 # ================================================================ landing folders for others (bench.write_corpus)
 def test_write_corpus_kinds_and_duplicates(tmp_path) -> None:
-    from dagster_project.lib.bench import write_corpus
+    from devtools.bench import write_corpus
 
     files = write_corpus(tmp_path, 60, FORMATS, 5, broken_share=0.1, unreadable_share=0.1, duplicate_share=0.1)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f.path for f in files)
@@ -360,7 +360,7 @@ def test_write_corpus_kinds_and_duplicates(tmp_path) -> None:
 
 def test_write_corpus_statuses_match_kinds(tmp_path) -> None:
     api = _api()
-    from dagster_project.lib.bench import write_corpus
+    from devtools.bench import write_corpus
 
     files = write_corpus(tmp_path, 45, FORMATS, 6, broken_share=0.2, unreadable_share=0.2)
     want = {"clean": {"ok"}, "broken": {"invariant_errors"}, "unreadable": {"unreadable", "not_a_report"}}

@@ -1,7 +1,7 @@
 -- One row per published report: the base measures of the KPIs (domain.md §6), on the applicant column
 -- `total` unless the name says otherwise, with the report's agency and whether it is the one report of its
 -- agency-year that enters the KPI sums (the latest publish_date, then the smallest report_id).
--- dagster_project/lib/kpi.py (report_base) computes the same measures in Python.
+-- dagster_project/devtools/kpi_oracle.py (report_base) computes the same measures in Python.
 with
 
 published as (

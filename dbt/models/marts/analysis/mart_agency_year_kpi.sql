@@ -1,7 +1,7 @@
 -- KPIs per agency and year (domain.md §6; CONTRACT §2b). Ratios of sums, NULL on a zero denominator.
 -- One published report per agency-year enters the sums (int_analysis__report_measures.enters_kpi);
 -- n_reports counts the agency-year's published and quarantined reports, n_reports_with_errors those with an
--- error check (quarantined: left out of the sums). Same formulas: dagster_project/lib/kpi.py.
+-- error check (quarantined: left out of the sums). Same formulas: dagster_project/devtools/kpi_oracle.py.
 with
 
 counted_reports as (

@@ -3,7 +3,7 @@
 -- prefix for wider areas). Ratios of sums over the region's agencies, NULL on a zero denominator; one
 -- published report per agency-year enters the sums. received_growth compares the agencies present in both
 -- years only, so a region does not "grow" because more of its agencies published. Formulas as in
--- mart_agency_year_kpi and dagster_project/lib/kpi.py.
+-- mart_agency_year_kpi and dagster_project/devtools/kpi_oracle.py.
 with
 
 dim_agency as (

@@ -1,4 +1,4 @@
-"""Render a :class:`~dagster_project.lib.synth.truth.Truth` as a report file in many formats.
+"""Render a :class:`~devtools.synth.truth.Truth` as a report file in many formats.
 
 Every renderer goes through one document model (title, meta line, headings, paragraphs and
 tables as grids with rowspan/colspan, domain.md §2.3/§2.4) so the wording is the same everywhere:
@@ -38,7 +38,7 @@ from dagster_project.lib.parsing.template import (
     T2_BLOCKS,
     T3_ROWS,
 )
-from dagster_project.lib.synth.truth import Truth
+from devtools.synth.truth import Truth
 
 FORMATS = ("txt_concat", "txt_lines", "txt_tabs", "txt_spaces", "txt_pipes", "html", "html_gbk", "docx", "pdf")
 EXTENSION = {

@@ -1,8 +1,8 @@
 """Benchmark: parse throughput per format and end-to-end pipeline time (``make bench``).
 
-    python -m dagster_project.lib.bench                 # 400 files per format, 3 repeats
-    python -m dagster_project.lib.bench --n 500 --repeat 5
-    python -m dagster_project.lib.bench --run           # also time `gongkai run` on 1,000 and 10,000 reports
+    python -m devtools.bench                 # 400 files per format, 3 repeats
+    python -m devtools.bench --n 500 --repeat 5
+    python -m devtools.bench --run           # also time `gongkai run` on 1,000 and 10,000 reports
 
 Throughput is measured in-process on one core: a ``parse_file`` loop over a generated corpus in a
 temporary folder, repeated; the median, min and max reports/s are printed with the ratio to the
@@ -25,9 +25,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagster_project.lib.synth.case import make_case
-from dagster_project.lib.synth.render import EXTENSION, FORMATS, render
-from dagster_project.lib.synth.truth import InjectedError, Truth
+from devtools.synth.case import make_case
+from devtools.synth.render import EXTENSION, FORMATS, render
+from devtools.synth.truth import InjectedError, Truth
 
 TARGET_PER_CORE = 500.0  # reports/s, text and HTML formats
 TARGET_FORMATS = {"txt_concat", "txt_lines", "txt_tabs", "txt_spaces", "txt_pipes", "html", "html_gbk"}

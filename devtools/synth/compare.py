@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dagster_project.lib.parsing.template import C7, PROCEEDINGS, T3_ROW_CODES
-from dagster_project.lib.synth.truth import InjectedError, Truth
+from devtools.synth.truth import InjectedError, Truth
 
 META_FIELDS = ("agency_name", "report_year", "template_version", "publish_date")
 TABLES = ("t2", "t3", "t4")

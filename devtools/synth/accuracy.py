@@ -1,7 +1,7 @@
 """Parser accuracy on synthetic reports, per format.
 
-    python -m dagster_project.lib.synth.accuracy --n 2000            # 2,000 reports spread over formats
-    python -m dagster_project.lib.synth.accuracy --n 2000 --per-format
+    python -m devtools.synth.accuracy --n 2000            # 2,000 reports spread over formats
+    python -m devtools.synth.accuracy --n 2000 --per-format
 
 Generates reports (both templates, mixed scales, deterministic seeds), parses them in memory with
 ``parse_bytes`` and prints per format: reports fully right (contract met, ambiguity honoured),
@@ -18,9 +18,9 @@ from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from dagster_project.lib.synth.case import make_case
-from dagster_project.lib.synth.compare import compare, error_checks
-from dagster_project.lib.synth.render import FORMATS
+from devtools.synth.case import make_case
+from devtools.synth.compare import compare, error_checks
+from devtools.synth.render import FORMATS
 
 VERSIONS_CYCLE = ("gov2019", "gov2021")
 

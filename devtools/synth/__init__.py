@@ -1,11 +1,11 @@
 """Synthetic annual reports: ground truth, error injection, renderers, comparison with parses.
 
-Used by the property/fuzz tests, the accuracy report (``python -m dagster_project.lib.synth.accuracy``)
-and the benchmark (``python -m dagster_project.lib.bench``). Pure Python: no dagster import.
+Used by the property/fuzz tests, the accuracy report (``python -m devtools.synth.accuracy``)
+and the benchmark (``python -m devtools.bench``). Pure Python: no dagster import.
 """
 
-from dagster_project.lib.synth.render import EXTENSION, FORMATS, TEXT_FORMATS, Style, render
-from dagster_project.lib.synth.truth import (
+from devtools.synth.render import EXTENSION, FORMATS, TEXT_FORMATS, Style, render
+from devtools.synth.truth import (
     InjectedError,
     Truth,
     hard_violations,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from dagster_project.lib.synth.render import render
-from dagster_project.lib.synth.truth import InjectedError, Truth, inject_error, make_truth
+from devtools.synth.render import render
+from devtools.synth.truth import InjectedError, Truth, inject_error, make_truth
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Case:
         if not self.args:
             return f"# seed {self.seed}, {self.fmt}, {self.truth.version} (built outside make_case)"
         kw = ", ".join(f"{k}={v!r}" for k, v in self.args.items())
-        return f"from dagster_project.lib.synth.case import make_case; c = make_case({kw})"
+        return f"from devtools.synth.case import make_case; c = make_case({kw})"
 
 
 def make_case(seed: int, fmt: str, version: str | None = None, *, scale: str = "mixed", inject: bool = False,
