@@ -9,6 +9,7 @@ at ``<warehouse>/dagster_home`` (telemetry off) so that runs made by ``gongkai r
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -31,30 +32,8 @@ JOB_NAME = "gongkai_all"
 STATUSES = ("published", "quarantined", "unreadable", "duplicate")
 
 
-def enable_bytecode_cache() -> None:
-    """Cache compiled bytecode in ``<venv>/pycache`` even when PYTHONDONTWRITEBYTECODE is set.
-
-    Without .pyc files every run recompiles dagster, dbt and GX from source (~12 s of a run's fixed
-    cost here). The cache lives outside the source tree (``sys.pycache_prefix``), so neither the
-    repository nor site-packages get ``__pycache__`` folders; child processes (dbt, dagster dev,
-    parse workers) use the same cache. Opt out with GONGKAI_NO_BYTECODE_CACHE=1.
-    """
-    if os.environ.get("GONGKAI_NO_BYTECODE_CACHE"):
-        return
-    prefix = os.environ.get("PYTHONPYCACHEPREFIX") or str(Path(sys.prefix) / "pycache")
-    try:
-        Path(prefix).mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return
-    sys.pycache_prefix = prefix
-    sys.dont_write_bytecode = False
-    os.environ["PYTHONPYCACHEPREFIX"] = prefix
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-
-
 def _prepare(landing: Path | str | None, warehouse: Path | str | None,
              corrections: Path | str | None = None) -> tuple[Path, WarehousePaths, dict[str, str]]:
-    enable_bytecode_cache()
     landing_dir = resolve_landing(landing)
     paths = WarehousePaths(resolve_warehouse(warehouse)).ensure()
     write_dagster_yaml(paths)
@@ -74,6 +53,12 @@ def _bin(name: str) -> str:
 def _timing(label: str, t0: float) -> None:
     if os.environ.get("GONGKAI_TIMING"):
         print(f"  [{time.perf_counter() - t0:6.1f}s] {label}", file=sys.stderr, flush=True)
+
+
+STAGES = {  # step key -> stage label of the timing table
+    "ingest__landing_files": "scan", "ingest__parsed_reports": "parse", "report_records": "records",
+    "gongkai_dbt": "dbt", "gx_suites": "gx", "publish__marts": "publish",
+}
 
 
 def run(landing: Path | str | None = None, warehouse: Path | str | None = None, log_level: str | None = None,
@@ -96,8 +81,9 @@ def run(landing: Path | str | None = None, warehouse: Path | str | None = None, 
         print(f"gongkai run: cannot use the corrections file: {exc}", file=sys.stderr)
         return 2
     level = (log_level or os.environ.get("GONGKAI_LOG_LEVEL") or "WARNING").upper()
-    from dagster_project.lib.warehouse.dbt_manifest import start_background_parse
+    from dagster_project.lib.warehouse.dbt_manifest import ensure_manifest, start_background_parse
 
+    ensure_manifest()  # normally a stat walk: `make setup` parsed the project; after an edit, parse it once here
     start_background_parse(paths.dbt_target, paths.duckdb)  # fresh warehouse: parse while we load and ingest
 
     from dagster import DagsterInstance
@@ -108,11 +94,11 @@ def run(landing: Path | str | None = None, warehouse: Path | str | None = None, 
     _timing("definitions loaded", t0)
     print(f"gongkai run: {landing_dir} → {paths.root}", flush=True)
     print(f"  corrections: {corrections_file} ({n_corrections} entries)", flush=True)
-    log_dir = paths.root / "logs"
-    log_dir.mkdir(exist_ok=True)
-    log_file = log_dir / "last_run.log"
-    # dbt's per-node lines go to stdout: keep them in the log file, print a summary instead
-    with DagsterInstance.get() as instance, open(log_file, "w") as log, contextlib.redirect_stdout(log):
+    log_file = paths.logs / "last_run.log"
+    # dbt's per-node lines go to stdout: keep them in the log file, print a summary instead; progress lines of
+    # the long steps go to the same file through the `gongkai` logger (and the bar to the terminal)
+    with DagsterInstance.get() as instance, open(log_file, "w") as log, contextlib.redirect_stdout(log), \
+            _file_logger(log):
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
@@ -124,18 +110,66 @@ def run(landing: Path | str | None = None, warehouse: Path | str | None = None, 
         run_id = result.run_id
         failed_steps = [e.step_key for e in result.all_events if e.is_step_failure]
         skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
-        ingest = {}
+        ingest, listing = {}, {}
         for ev in result.get_asset_materialization_events():
             mat = ev.step_materialization_data.materialization
-            if mat.asset_key.path == ["ingest", "parsed_batch"]:
+            if mat.asset_key.path == ["ingest", "parsed_reports"]:
                 ingest = {k: v.value for k, v in mat.metadata.items()}
+            if mat.asset_key.path == ["ingest", "landing_files"]:
+                listing = {k: v.value for k, v in mat.metadata.items()}
+        stages = stage_timings(instance, run_id)
     secs = time.perf_counter() - t0
+    (paths.logs / "last_run_timing.json").write_text(json.dumps(
+        {"run_id": run_id, "total_seconds": round(secs, 2), "stages": stages}, indent=1))
     if ingest:
         print(f"  ingest: {ingest.get('n_files')} files, {ingest.get('n_read')} read, "
               f"{ingest.get('n_parsed')} parsed (new content), {ingest.get('n_cache_hits')} already parsed")
+    for item in (listing.get("skipped") or [])[:20]:
+        print(f"  skipped {item['source_path']}: {item['reason']}")
     _print_summary(paths, ok, run_id, secs, failed_steps, skipped)
+    if stages:
+        print("  stage      seconds")
+        for st in stages:
+            print(f"  {st['stage']:<9} {st['seconds']:8.1f}")
     print(f"  log: {log_file}")
     return 0 if ok else 1
+
+
+@contextlib.contextmanager
+def _file_logger(stream):
+    """The ``gongkai`` logger (progress lines of long steps) writes to the run's log file meanwhile."""
+    import logging
+
+    logger = logging.getLogger("gongkai")
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s gongkai %(message)s"))
+    logger.addHandler(handler)
+    old = logger.level
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)
+
+
+def stage_timings(instance, run_id: str) -> list[dict]:
+    """Start, end and seconds of each step of a run, from the instance's event log (in run order)."""
+    starts: dict[str, float] = {}
+    out = []
+    for entry in instance.all_logs(run_id):
+        ev = entry.dagster_event
+        if ev is None or not ev.step_key:
+            continue
+        if ev.event_type_value == "STEP_START":
+            starts[ev.step_key] = entry.timestamp
+        elif ev.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and ev.step_key in starts:
+            t0 = starts[ev.step_key]
+            out.append({"stage": STAGES.get(ev.step_key, ev.step_key), "step_key": ev.step_key, "start": t0,
+                        "end": entry.timestamp, "seconds": round(entry.timestamp - t0, 2),
+                        "ok": ev.event_type_value == "STEP_SUCCESS"})
+    return out
 
 
 def summary(paths: WarehousePaths) -> dict:

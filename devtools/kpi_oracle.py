@@ -6,8 +6,10 @@ Rules (the same in SQL):
 
 - Every rate is a **ratio of sums** over the reports of the row, never a mean of ratios, and is ``None``
   (SQL NULL) when its denominator is 0 or unknown.
-- One report per agency and year enters the sums: among the agency-year's *published* reports the latest
-  ``publish_date`` (then the smallest ``report_id``). Quarantined reports never enter.
+- The agency-year's *published* report enters the sums. There is at most one: the report record
+  (``dagster_project/lib/warehouse/record.py``) publishes the canonical copy of an agency-year and files the others
+  as duplicates, so this oracle takes the statuses as given (and refuses inputs with two). Quarantined reports
+  never enter.
 - ``n_reports``: the agency-year's (region-year's) reports that were read as reports (status published or
   quarantined; duplicates and unreadable files are not counted). ``n_reports_with_errors``: those among them
   with at least one error check (they are quarantined, so their numbers are left out).
@@ -167,16 +169,16 @@ def _sum_bases(bases: list[dict]) -> dict:
 
 
 def _kpi_reports(reports: list[dict]) -> dict[tuple[str, int], dict]:
-    """(agency_id, year) → the one published report that enters the sums (latest publish_date, then id)."""
-    groups: dict[tuple[str, int], list[dict]] = defaultdict(list)
+    """(agency_id, year) → the agency-year's published report (the record publishes at most one)."""
+    out: dict[tuple[str, int], dict] = {}
     for r in reports:
         if r.get("status") == "published" and r.get("agency_id"):
-            groups[(r["agency_id"], int(r["report_year"]))].append(r)
-    # max() keeps the first of equal dates, and the candidates are in report_id order: smallest id wins
-    return {
-        k: max(sorted(v, key=lambda r: str(r["report_id"])), key=lambda r: str(r.get("publish_date") or ""))
-        for k, v in groups.items()
-    }
+            key = (r["agency_id"], int(r["report_year"]))
+            if key in out:
+                raise ValueError(f"two published reports for {key}: {out[key]['report_id']}, {r['report_id']} "
+                                 "(the report record publishes one per agency-year)")
+            out[key] = r
+    return out
 
 
 def _counts(reports: list[dict], key_of) -> dict:

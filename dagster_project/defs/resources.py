@@ -65,7 +65,7 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "warehouse": WarehouseResource(),
-            "dbt": GongkaiDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable(),
+            "dbt": GongkaiDbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable(),
                                      global_config_flags=["--no-use-colors", "--log-level-file", "warn"]),
         },
         executor=dg.in_process_executor,  # one process: no re-import per step on 2 cores (P14)

@@ -367,29 +367,3 @@ def build_dim_agency(reports: list[dict]) -> list[dict]:
         )
         rows.append(row)
     return rows
-
-
-def with_agency_ids(reports: list[dict]) -> list[dict]:
-    """Copies of the report dicts with ``agency_id`` set from their ``agency_name`` (None without a name)."""
-    prime(r.get("agency_name") for r in reports)
-    out = []
-    for rep in reports:
-        name = rep.get("agency_name")
-        out.append({**rep, "agency_id": agency_id_for(name) if name and normalize_name(name) else None})
-    return out
-
-
-def agency_name_rows(reports: list[dict]) -> list[dict]:
-    """One row per distinct raw ``agency_name`` of the reports → its ``agency_id`` (source ``raw.agency_names``).
-
-    The fact marts carry ``agency_name`` as parsed; dbt joins them to ``dim_agency`` through this map (DuckDB
-    has no NFKC to normalize names itself).
-    """
-    names = sorted({r["agency_name"] for r in reports if r.get("agency_name") and normalize_name(r["agency_name"])})
-    prime(names)
-    return [{"agency_name": n, "agency_id": agency_id_for(n)} for n in names]
-
-
-def agency_tables(reports: list[dict]) -> dict[str, list[dict]]:
-    """Both tables the warehouse loads into schema ``raw``: ``agencies`` (dim rows) and ``agency_names``."""
-    return {"agencies": build_dim_agency(reports), "agency_names": agency_name_rows(reports)}

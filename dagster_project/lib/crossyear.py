@@ -1,10 +1,10 @@
 """Cross-report checks (domain.md §3.3–3.4) and resolution of ambiguous splits by the neighbouring year.
 
-Input: plain dicts, one per parsed report, with at least ``report_id``, ``agency_id`` (or ``agency_name``, from
-which the id is derived with :func:`dagster_project.lib.agency.agency_id_for`), ``report_year``,
-``template_version``, ``t2``, ``t3``, ``t4`` and ``ambiguous`` (CONTRACT §3). Optional keys used when present:
-``status`` (reports that are ``unreadable``/``not_a_report`` are ignored), ``is_canonical``, ``n_errors``,
-``publish_date``.
+Input: plain dicts, one per parsed report, with at least ``report_id``, ``agency_id``, ``report_year``,
+``template_version``, ``t2``, ``t3``, ``t4`` and ``ambiguous`` (CONTRACT §3), and ``is_canonical`` where an agency
+has several reports of one year. Identity (agency_id) and the canonical copy are the report record's
+(``lib/warehouse/record.py``); this module never decides them. Reports without ``agency_id`` or year, or with
+``status`` ``unreadable``/``not_a_report``, are ignored.
 
 All checks are soft (``severity='warn'``). Each produces rows shaped like CONTRACT §2 ``check_results``:
 ``report_id, report_year, check_id, severity, cells, expected, actual, message``; ``expected``/``actual`` are
@@ -20,8 +20,8 @@ numbers (or None), one row per violated cell or identity, so the columns stay nu
   y−1 value) ≥ 20; or a cell with ≥ 2 more digits than the agency's earlier maximum for that cell (and ≥ 100):
   a likely split error.
 - **X.S10** duplicates: several reports of one agency and year whose numbers differ; one row per differing
-  cell (at most 10 per pair), on both reports. Chain checks use one *canonical* report per agency and year:
-  ``is_canonical`` first, then a report without errors, then the latest ``publish_date``, then ``report_id``.
+  cell (at most 10 per pair), on both reports. Chain checks use the *canonical* report of each agency and year
+  (``is_canonical``; members of one agency-year are ordered canonical first, then by ``report_id``).
 
 Resolution (:func:`resolve_ambiguous`): a part the parser left ambiguous (``"t2.rules": [candidates…]``) is
 settled by another copy of the same agency-year that reads it without ambiguity and agrees with exactly one
@@ -78,19 +78,12 @@ def _row(rep: dict, check_id: str, cells: list[str], expected, actual, message: 
 
 def _prepared(reports: list[dict]) -> list[dict]:
     """Copies of the usable reports (their tables and ambiguous map copied, so the callers' dicts never change:
-    values are scalars, candidates are only read), with agency_id filled in."""
-    from dagster_project.lib.agency import agency_id_for, prime
-
-    prime(r.get("agency_name") for r in reports if not r.get("agency_id"))
+    values are scalars, candidates are only read)."""
     out = []
     for rep in reports:
-        if rep.get("status") in _SKIP_STATUS or rep.get("report_year") is None:
+        if rep.get("status") in _SKIP_STATUS or rep.get("report_year") is None or not rep.get("agency_id"):
             continue
         r = dict(rep)
-        if not r.get("agency_id"):
-            if not r.get("agency_name"):
-                continue
-            r["agency_id"] = agency_id_for(r["agency_name"])
         r["report_year"] = int(r["report_year"])
         for t in ("t2", "t3", "t4"):
             r[t] = dict(r.get(t) or {})
@@ -99,33 +92,14 @@ def _prepared(reports: list[dict]) -> list[dict]:
     return out
 
 
-def _date_ordinal(value) -> int:
-    digits = "".join(ch for ch in str(value or "") if ch.isdigit())[:8]
-    return int(digits) if len(digits) == 8 else 0
-
-
-def _canonical_key(rep: dict):
-    """Sort key: canonical flag, no errors, latest publish_date, report_id."""
-    return (
-        0 if rep.get("is_canonical") else 1,
-        0 if not rep.get("n_errors") else 1,
-        -_date_ordinal(rep.get("publish_date")),
-        str(rep["report_id"]),
-    )
-
-
 def _groups(reports: list[dict]) -> dict[tuple[str, int], list[dict]]:
+    """(agency_id, year) → its reports, the canonical one first (then by report_id)."""
     g: dict[tuple[str, int], list[dict]] = defaultdict(list)
     for rep in reports:
         g[(rep["agency_id"], rep["report_year"])].append(rep)
     for key in g:
-        g[key].sort(key=_canonical_key)
+        g[key].sort(key=lambda r: (0 if r.get("is_canonical") else 1, str(r["report_id"])))
     return g
-
-
-def canonical_reports(reports: list[dict]) -> dict[tuple[str, int], dict]:
-    """(agency_id, report_year) → the canonical report of that agency and year (the rule in the module doc)."""
-    return {k: v[0] for k, v in _groups(_prepared(reports)).items()}
 
 
 # ------------------------------------------------------------------ resolution of ambiguous parts

@@ -214,11 +214,17 @@ def test_carry_over_not_checked_for_2019():
     assert cross_report_checks([prev, cur])[0] == []
 
 
-def test_agency_id_derived_from_name_when_missing():
+def test_agency_identity_is_the_callers():
+    """Agency identity is the report record's (lib/warehouse/record.py): reports without agency_id take no part."""
+    from dagster_project.lib.agency import agency_id_for
+
     a = {"report_id": "a", "agency_name": "鞍山市人民政府办公室", "report_year": 2022, "t2": {}, "t4": {}, "ambiguous": {},
          "t3": {"carried_out__total": 5}}
     b = {"report_id": "b", "agency_name": "鞍山市 政府办公室", "report_year": 2023, "t2": {}, "t4": {}, "ambiguous": {},
          "t3": {"carried_in__total": 0}}
+    assert cross_report_checks([a, b]) == ([], [])
+    for r in (a, b):
+        r["agency_id"] = agency_id_for(r["agency_name"])
     rows, _ = cross_report_checks([a, b])
     assert [(r["report_id"], r["check_id"], r["expected"], r["actual"]) for r in rows] == [("b", "X.S1", 5, 0)]
 
@@ -232,12 +238,14 @@ def test_real_reports_ambiguous_text_copies_settled_by_their_html_page():
         import pytest
 
         pytest.skip("../shared/real-reports not present")
+    from dagster_project.lib.agency import agency_id_for
     from dagster_project.lib.parsing.api import parse_file
 
     reports, expected = [], {}
     for f in sorted(REAL_REPORTS.glob("*/page.*")):
         r = parse_file(f, root=REAL_REPORTS)
         r["report_id"] = str(f.relative_to(REAL_REPORTS))
+        r["agency_id"] = agency_id_for(r["agency_name"])
         reports.append(r)
         expected[r["report_id"]] = json.loads((f.parent / "expected.json").read_text(encoding="utf-8"))
     rows, res = cross_report_checks(reports)

@@ -51,13 +51,14 @@ REPORTS = [
         t4(admin_review__pending=2, admin_review__total=2,
            litigation_direct__upheld=2, litigation_direct__corrected=1, litigation_direct__total=3),
         n_ambiguous=1),
-    # B 2023: the latest published report enters the sums; an older one and a quarantined one do not
+    # B 2023: the published report enters the sums; an older copy (filed as a duplicate by the report record)
+    # and a quarantined one do not
     rep("b23", "B", "B办公室", 2023, "published",
         t3(100, 10, 10, 90, granted=50, partially_granted=0, denied_process_info=10, unavailable_not_held=30,
            not_processed_vexatious=5, other_fee_unpaid=5),
         t4(admin_review__upheld=2, admin_review__corrected=2, admin_review__pending=1, admin_review__total=5),
         publish="2024-02-01"),
-    rep("b23-old", "B", "B办", 2023, "published", t3(999, 0, 0, 999, granted=999), t4(), publish="2024-01-15"),
+    rep("b23-old", "B", "B办", 2023, "duplicate", t3(999, 0, 0, 999, granted=999), t4(), publish="2024-01-15"),
     rep("b23-bad", "B", "B办", 2023, "quarantined", t3(5, 0, 0, 5, granted=4), t4(), publish="2024-03-01",
         n_errors=1),
     # C: only a quarantined report — a row with counts and no KPI
@@ -102,7 +103,7 @@ EXPECTED_AGENCY = {
                   "litigation_correction_rate": 1 / 3, "litigation_intensity": 5.0, "received_growth": 0.5,
                   "org_share": 15 / 60, "petition_share": 4 / 60, "denied_internal_affairs_share": 1.0,
                   "denied_state_secret_share": None},
-    ("B", 2023): {"n_reports": 3, "n_reports_with_errors": 1, "caseload": 110, "decisions": 100,
+    ("B", 2023): {"n_reports": 2, "n_reports_with_errors": 1, "caseload": 110, "decisions": 100,
                   "grant_rate": 0.5, "grant_rate_full": 0.5, "grant_rate_substantive": 50 / 90,
                   "denial_rate": 0.1, "unavailable_rate": 0.3, "not_held_rate": 0.3, "not_processed_rate": 0.05,
                   "backlog_rate": 10 / 110, "natural_person_share": 0.9, "review_correction_rate": 0.5,
@@ -114,7 +115,7 @@ EXPECTED_AGENCY = {
 EXPECTED_REGION = {
     ("210300", "prefectural", 2022): {**EXPECTED_AGENCY[("A", 2022)]},
     ("210300", "prefectural", 2023): {
-        "n_reports": 5, "n_reports_with_errors": 1, "caseload": 172, "decisions": 160,
+        "n_reports": 4, "n_reports_with_errors": 1, "caseload": 172, "decisions": 160,
         "grant_rate": 90 / 160, "grant_rate_full": 80 / 160, "grant_rate_substantive": 90 / 144,
         "denial_rate": 14 / 160, "unavailable_rate": 40 / 160, "not_held_rate": 40 / 160,
         "not_processed_rate": 9 / 160, "backlog_rate": 12 / 172, "natural_person_share": 135 / 160,
@@ -127,7 +128,7 @@ EXPECTED_REGION = {
 EXPECTED_QUALITY = {
     # region, year: n_reports, n_reports_with_errors, n_quarantined, n_unreadable, n_ambiguous, n_warnings, share_clean
     ("210300", 2022): (1, 0, 0, 0, 0, 0, 1.0),
-    ("210300", 2023): (5, 1, 1, 0, 1, 3, 4 / 5),
+    ("210300", 2023): (4, 1, 1, 0, 1, 3, 3 / 4),
     ("350128", 2023): (1, 1, 1, 0, 0, 0, 0.0),
     (None, 2023): (1, 0, 0, 1, 0, 0, 0.0),
 }
@@ -175,8 +176,8 @@ def _render(model: str) -> str:
 
 
 def _load(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create table reports (report_id varchar, agency_name varchar, report_year integer, status varchar,"
-                " publish_date date, n_errors integer, n_ambiguous integer)")
+    con.execute("create table reports (report_id varchar, agency_id varchar, agency_name varchar, report_year integer,"
+                " status varchar, publish_date date, n_errors integer, n_ambiguous integer)")
     con.execute("create table fct_applications (report_id varchar, report_year integer, agency_name varchar,"
                 " applicant_type varchar, received_new bigint, carried_in bigint, outcome_total bigint,"
                 " carried_out bigint)")
@@ -186,14 +187,13 @@ def _load(con: duckdb.DuckDBPyConnection) -> None:
                 " proceeding varchar, result varchar, count bigint)")
     con.execute("create table check_results (report_id varchar, report_year integer, check_id varchar,"
                 " severity varchar)")
-    con.execute("create table raw_analysis__agencies (agency_id varchar, agency_name varchar, admin_level varchar,"
+    con.execute("create table stg_raw__agencies (agency_id varchar, agency_name varchar, admin_level varchar,"
                 " agency_kind varchar, region_code varchar, province varchar, city varchar, county varchar,"
                 " name_variants varchar, first_year integer, last_year integer, n_reports integer,"
                 " region_match varchar)")
-    con.execute("create table raw_analysis__agency_names (agency_name varchar, agency_id varchar)")
     for r in REPORTS:
-        con.execute("insert into reports values (?, ?, ?, ?, ?, ?, ?)",
-                    [r["report_id"], r["agency_name"], r["report_year"], r["status"], r["publish_date"],
+        con.execute("insert into reports values (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [r["report_id"], r["agency_id"], r["agency_name"], r["report_year"], r["status"], r["publish_date"],
                      r["n_errors"], r["n_ambiguous"]])
         if r["status"] != "published":  # fact marts hold published reports only
             continue
@@ -215,11 +215,9 @@ def _load(con: duckdb.DuckDBPyConnection) -> None:
     for rid, cid, sev in CHECKS:
         con.execute("insert into check_results values (?, 2023, ?, ?)", [rid, cid, sev])
     for d in DIM:
-        con.execute("insert into raw_analysis__agencies values (?, ?, ?, ?, ?, ?, ?, ?, null, null, null, null, null)",
+        con.execute("insert into stg_raw__agencies values (?, ?, ?, ?, ?, ?, ?, ?, null, null, null, null, null)",
                     [d[c] for c in ("agency_id", "agency_name", "admin_level", "agency_kind", "region_code",
                                     "province", "city", "county")])
-    names = {(r["agency_name"], r["agency_id"]) for r in REPORTS if r["agency_name"]}
-    con.executemany("insert into raw_analysis__agency_names values (?, ?)", sorted(names))
 
 
 @pytest.fixture(scope="module")

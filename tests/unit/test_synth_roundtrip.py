@@ -322,9 +322,15 @@ def test_injected_error_is_flagged(fmt: str, version: str, seed: int, scale: str
     assert result["status"] == "invariant_errors", (case.repro(), info, result["status"], result.get("error"))
     if fmt == "txt_concat":
         # cells are not delimited: the parser may localize the error on a different split, but one of
-        # the announced checks must fire
+        # the announced checks must fire — or, when the broken digits admit several readings (none
+        # consistent), a P.T*.SPLIT error must fire and leave the injected cell unread (null) in the
+        # preferred reading or, when several readings remain, in one of the listed candidates
         fired = {c.get("check_id") for c in error_checks(result)}
-        assert fired & info.check_ids, (case.repro(), info, fired)
+        split_id = f"P.{info.table.upper()}.SPLIT"
+        unread = any(c.get("check_id") == split_id and info.cell in c.get("cells", []) for c in error_checks(result))
+        if split_id in fired and not unread and info.table == "t4":
+            unread = any(cand.get(info.cell, 0) is None for cand in result["ambiguous"].get("t4", []))
+        assert fired & info.check_ids or unread, (case.repro(), info, fired)
         return
     missing = missing_error_checks(result, info)
     assert not missing, (case.repro(), info, missing, error_checks(result))

@@ -1,144 +1,109 @@
-"""Ingest: scan the landing folder, parse new content, load parse rows into DuckDB.
+"""Ingest: list the landing folder, parse what is new (checkpointed), build the finished report records.
 
-Three thin assets around ``lib/warehouse/ingest.py``. They hand work to each other through the
-``batch`` schema of the warehouse DuckDB (not through pickled outputs), and each opens DuckDB only
-briefly: dbt needs the file to itself afterwards (single writer, TOOLCHAIN.md P6).
+Three thin assets around ``lib/warehouse`` (``landing.py``, ``ingest.py``, ``record.py``):
+
+* ``ingest/landing_files`` — every entry of the landing folder: a file to read, or skipped with the reason;
+* ``ingest/parsed_reports`` — read, hash and parse the files that need it, committing the parse cache chunk by
+  chunk (a crash loses at most the chunks in flight; the next run goes on from there);
+* ``raw/*`` (multi-asset ``report_records``) — one finished record per file, written to DuckDB's ``raw`` schema in
+  one transaction: the one time report data crosses from Python into DuckDB.
 """
 
-
-import time
+import logging
 
 import dagster as dg
-import pyarrow as pa
 
 from dagster_project.defs.resources import WarehouseResource
-from dagster_project.lib.warehouse import ingest as I
+from dagster_project.lib.corrections import load_corrections
+from dagster_project.lib.warehouse import cache, ingest, landing, record, store
+from dagster_project.lib.warehouse.progress import Progress
+from dagster_project.lib.warehouse.schema import RAW_TABLES
 
-RAW_TABLES = tuple(I.RAW_DDL)  # landing_files, parsed_reports, t2_cells, t3_cells, t4_cells, checks, codes
-
-SCAN_SCHEMA = pa.schema([("source_path", pa.string()), ("size_bytes", pa.int64()), ("mtime_ns", pa.int64()),
-                         ("needs_read", pa.bool_()), ("content_sha256", pa.string()), ("parse_key", pa.string())])
+LISTING = "listing.parquet"
+_LOG = logging.getLogger("gongkai")
 
 
-@dg.asset(key=["ingest", "landing_scan"], group_name="ingest", kinds={"python", "duckdb"})
-def landing_scan(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """List the landing folder (path, size, mtime) and decide which files must be read.
+def _logger(context):
+    def log(msg: str) -> None:
+        context.log.info(msg)
+        _LOG.info(msg)
 
-    A file whose size and mtime are unchanged, and whose content was parsed by the current parser
-    version, is not read again.
-    """
-    landing, paths = warehouse.landing(), warehouse.paths()
-    listing = I.scan_landing(landing)
-    con = I.connect(paths.duckdb)
-    try:
-        previous, cached = I.previous_state(con)
-        plan = I.plan_reads(listing, previous, cached)
-        to_read = {f.source_path for f in plan.to_read}
-        rows = [(f.source_path, f.size_bytes, f.mtime_ns, f.source_path in to_read,
-                 *(plan.known.get(f.source_path) or (None, None))) for f in listing]
-        cols = list(zip(*rows)) if rows else [[] for _ in SCAN_SCHEMA]
-        tbl = pa.Table.from_arrays([pa.array(list(c), type=t.type) for c, t in zip(cols, SCAN_SCHEMA)],
-                                   schema=SCAN_SCHEMA)
-        con.register("_scan", tbl)
-        con.execute("create or replace table batch.landing_scan as select * from _scan")
-    finally:
-        con.close()
-    context.log.info(f"{len(listing)} files in {landing}; {len(plan.to_read)} to read")
+    return log
+
+
+@dg.asset(key=["ingest", "landing_files"], group_name="ingest", kinds={"python"})
+def landing_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Every entry of the landing folder: a file to read, or skipped with the reason (symlink out of the folder,
+    loop, dangling symlink, special file, folder that cannot be listed)."""
+    root, paths = warehouse.landing(), warehouse.paths()
+    files, skipped = landing.scan_landing(root)
+    landing.save_listing(paths.state / LISTING, files, skipped)
+    for s in skipped:
+        context.log.warning(f"skipped {s.source_path}: {s.reason}")
+    _logger(context)(f"landing: {len(files):,} files in {root}; {len(skipped)} entries skipped")
     return dg.MaterializeResult(metadata={
-        "landing_dir": str(landing), "n_files": len(listing), "n_to_read": len(plan.to_read),
-        "n_unchanged": len(listing) - len(plan.to_read)})
+        "landing_dir": dg.MetadataValue.path(str(root)), "n_files": len(files), "n_skipped": len(skipped),
+        "skipped": dg.MetadataValue.json([{"source_path": s.source_path, "reason": s.reason} for s in skipped])})
 
 
-@dg.asset(key=["ingest", "parsed_batch"], deps=[landing_scan], group_name="ingest", kinds={"python"})
-def parsed_batch(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Read each planned file once, hash it, and parse the same bytes when the content is new.
-
-    Parsing runs in a process pool (``parse_jobs`` workers) when there are many files; the new
-    parse rows are staged in ``batch.*`` for the load step.
-    """
-    landing, paths = warehouse.landing(), warehouse.paths()
-    con = I.connect(paths.duckdb)
-    try:
-        scan = con.execute("select source_path, size_bytes, mtime_ns, needs_read, content_sha256, parse_key "
-                           "from batch.landing_scan order by source_path").fetchall()
-        _, cached = I.previous_state(con)
-    finally:
-        con.close()
-    listing = [I.FileStat(r[0], r[1], r[2]) for r in scan]
-    plan = I.Plan(listing, [I.FileStat(r[0], r[1], r[2]) for r in scan if r[3]],
-                  {r[0]: (r[4], r[5]) for r in scan if not r[3]})
-    t0 = time.perf_counter()
-    listing_tbl, tables, stats = I.parse_new(landing, plan, cached, jobs=warehouse.parse_jobs)
-    secs = time.perf_counter() - t0
-    con = I.connect(paths.duckdb)
-    try:
-        I.write_batch(con, listing_tbl, tables)
-    finally:
-        con.close()
-    context.log.info(f"read {stats.n_read} files, parsed {stats.n_parsed} new contents "
-                     f"({stats.n_cache_hits} already cached) in {secs:.1f}s")
+@dg.asset(key=["ingest", "parsed_reports"], deps=[landing_files], group_name="ingest", kinds={"python"})
+def parsed_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Read and hash every file whose signature changed, parse each new content once (``parse_jobs`` workers),
+    and commit the results to the parse cache chunk by chunk."""
+    paths = warehouse.paths()
+    files, _ = landing.load_listing(paths.state / LISTING)
+    version = ingest.parser_version()
+    plan = ingest.plan_reads(files, cache.load_state(paths.parse_cache, version))
+    log = _logger(context)
+    log(f"parse: {len(plan.to_read):,} of {len(files):,} files to read ({len(files) - len(plan.to_read):,} "
+        "unchanged since their last committed read)")
+    with Progress("parse", len(plan.to_read), log) as bar:
+        stats = ingest.read_and_parse(plan, paths.parse_cache, jobs=warehouse.parse_jobs, progress=bar.update)
     return dg.MaterializeResult(metadata={
         "n_files": stats.n_files, "n_read": stats.n_read, "n_parsed": stats.n_parsed,
-        "n_cache_hits": stats.n_cache_hits, "parse_statuses": dg.MetadataValue.json(stats.statuses),
-        "parser_version": I.parser_version(), "parse_seconds": round(secs, 2)})
+        "n_cache_hits": stats.n_cache_hits, "n_worker_deaths": stats.n_worker_deaths,
+        "parse_statuses": dg.MetadataValue.json(stats.statuses), "parser_version": version,
+        "parse_seconds": round(stats.seconds, 2),
+        "files_per_second": round(stats.n_read / stats.seconds, 1) if stats.seconds else None})
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(["raw", name], deps=[parsed_batch], group_name="ingest", kinds={"duckdb"},
-                        description=f"raw.{name} in the warehouse DuckDB (see dbt source `raw`)")
-           for name in RAW_TABLES],
-    name="raw_tables",
+    specs=[dg.AssetSpec(["raw", t.name], deps=[parsed_reports], group_name="ingest", kinds={"python", "duckdb"},
+                        description=f"raw.{t.name}: {t.description}") for t in RAW_TABLES],
+    name="report_records",
 )
-def raw_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Merge the staged batch into the ``raw`` tables in one transaction (bulk, via Arrow)."""
-    con = I.connect(warehouse.paths().duckdb)
+def report_records(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    """One finished record per landing file (identity, status, published values, every check), corrections and
+    cross-report checks included; written to DuckDB in one transaction."""
+    paths = warehouse.paths()
+    files, skipped = landing.load_listing(paths.state / LISTING)
+    corrections_path = warehouse.corrections()
+    corrections = load_corrections(corrections_path)  # validated again by `gongkai run` before anything runs
+    version = ingest.parser_version()
+    log = _logger(context)
+    con = store.connect(paths.duckdb)
     try:
-        counts = I.load_batch(con)
+        with store.RawWriter(con) as writer:
+            res = record.build(files, skipped, paths.parse_cache, version, writer, corrections,
+                               str(corrections_path), progress=log)
     finally:
         con.close()
-    for name in RAW_TABLES:
-        yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", name]),
-                                   metadata={"dagster/row_count": counts[name]})
-
-
-AGENCY_INT_COLUMNS = ("first_year", "last_year", "n_reports")
-
-
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(["raw", "agencies"], deps=[["raw", "landing_files"], ["raw", "parsed_reports"]],
-                     group_name="ingest", kinds={"python", "duckdb"},
-                     description="raw.agencies: one row per agency (lib/agency.py: region, level, kind)"),
-        dg.AssetSpec(["raw", "agency_names"], deps=[["raw", "landing_files"], ["raw", "parsed_reports"]],
-                     group_name="ingest", kinds={"python", "duckdb"},
-                     description="raw.agency_names: each parsed agency_name → its agency_id"),
-    ],
-    name="raw_agency_tables",
-)
-def raw_agency_tables(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Agency dimension rows computed in Python (NFKC names, GB/T 2260 regions) for the analysis marts."""
-    from dagster_project.lib import agency  # imports the region library lazily
-
-    con = I.connect(warehouse.paths().duckdb)
-    try:
-        reports = [{"agency_name": r[0], "report_year": r[1]} for r in con.execute(
-            "select p.agency_name, p.report_year from raw.landing_files f "
-            "join raw.parsed_reports p using (parse_key) where p.agency_name is not null").fetchall()]
-        tables = agency.agency_tables(reports)
-        columns = {
-            "agencies": list(agency.DIM_AGENCY_COLUMNS) + ["name_variants", "first_year", "last_year", "n_reports",
-                                                          "region_match"],
-            "agency_names": ["agency_name", "agency_id"],
-        }
-        counts = {}
-        for name, rows in tables.items():
-            schema = pa.schema([(c, pa.int64() if c in AGENCY_INT_COLUMNS else pa.string()) for c in columns[name]])
-            tbl = pa.Table.from_pylist([{c: r.get(c) for c in columns[name]} for r in rows], schema=schema)
-            con.register("_agency", tbl)
-            con.execute(f"create or replace table raw.{name} as select * from _agency")
-            con.unregister("_agency")
-            counts[name] = len(rows)
-    finally:
-        con.close()
-    for name, n in counts.items():
-        yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", name]), metadata={"dagster/row_count": n})
+    state = cache.load_state(paths.parse_cache, version)
+    listing_reads = {f.source_path: state.reads[f.source_path].read_at_ns for f in files
+                     if f.source_path in state.reads}
+    if cache.needs_compaction(state, len(listing_reads)):
+        kept = cache.compact(paths.parse_cache, listing_reads, res.referenced_keys, version)
+        log(f"parse cache compacted: {state.n_rows:,} rows in {state.n_files} chunks → {kept:,} rows")
+    c = res.corrections
+    log(f"records: {res.n_files:,} files — " + ", ".join(f"{v:,} {k}" for k, v in sorted(res.status.items()))
+        + f"; corrections {c.get('n_applied', 0)} applied, {c.get('n_stale', 0)} stale; cross-report warnings "
+        f"{res.cross_report_warnings or 'none'}; {res.n_resolved_parts} ambiguous parts resolved")
+    for line in c.get("stale", []):
+        context.log.warning(f"stale correction, not applied: {line}")
+    meta = {"report_status": dg.MetadataValue.json(res.status), "corrections_file": str(corrections_path),
+            "corrections": dg.MetadataValue.json(c), "n_skipped": len(res.skipped),
+            "cross_report_warnings": dg.MetadataValue.json(res.cross_report_warnings),
+            "n_resolved_parts": res.n_resolved_parts}
+    for t in RAW_TABLES:
+        yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", t.name]),
+                                   metadata={"dagster/row_count": res.rows.get(t.name, 0), **meta})

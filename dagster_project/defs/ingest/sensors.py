@@ -7,7 +7,7 @@ import os
 import dagster as dg
 
 from dagster_project.defs.jobs import warehouse_job
-from dagster_project.lib.warehouse.ingest import scan_landing
+from dagster_project.lib.warehouse.landing import scan_landing
 from dagster_project.lib.warehouse.paths import resolve_corrections, resolve_landing
 
 SENSOR_ENV = "GONGKAI_SENSOR"  # "off" starts the sensor stopped (tests); default: running
@@ -16,7 +16,7 @@ SENSOR_ENV = "GONGKAI_SENSOR"  # "off" starts the sensor stopped (tests); defaul
 def listing_digest(listing, extra: str = "") -> str:
     h = hashlib.sha256(extra.encode())
     for f in listing:
-        h.update(f"{f.source_path}\t{f.size_bytes}\t{f.mtime_ns}\n".encode())
+        h.update(f"{f.source_path}\t{f.size_bytes}\t{f.mtime_ns}\t{f.ctime_ns}\n".encode("utf-8", "backslashreplace"))
     return h.hexdigest()
 
 
@@ -35,16 +35,23 @@ def _default_status() -> dg.DefaultSensorStatus:
     return dg.DefaultSensorStatus.STOPPED if off else dg.DefaultSensorStatus.RUNNING
 
 
-@dg.sensor(job=warehouse_job, minimum_interval_seconds=30, default_status=_default_status(),
-           description="Runs the whole pipeline when the landing folder's listing (or the corrections file) "
-                       "changes; the run itself "
-                       "only reads files whose size/mtime changed and only parses new content.")
-def landing_sensor(context: dg.SensorEvaluationContext):
-    listing = scan_landing(resolve_landing())
-    if not listing:
+def landing_changes(context: dg.SensorEvaluationContext):
+    files, _ = scan_landing(resolve_landing())
+    if not files:
         return dg.SkipReason("landing folder is empty")
-    digest = listing_digest(listing, corrections_stamp())
+    digest = listing_digest(files, corrections_stamp())
     if digest == context.cursor:
         return dg.SkipReason("no new or changed files")
     context.update_cursor(digest)
-    return dg.RunRequest(run_key=digest, tags={"gongkai/trigger": "landing_sensor", "gongkai/files": str(len(listing))})
+    return dg.RunRequest(run_key=digest, tags={"gongkai/trigger": "landing_sensor", "gongkai/files": str(len(files))})
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    # built when the definitions load (not at import): the default status reads the environment
+    sensor = dg.sensor(job=warehouse_job, minimum_interval_seconds=30, default_status=_default_status(),
+                       name="landing_sensor",
+                       description="Runs the whole pipeline when the landing folder's listing (or the corrections "
+                                   "file) changes; the run itself only reads files whose signature changed and only "
+                                   "parses new content.")(landing_changes)
+    return dg.Definitions(sensors=[sensor])

@@ -7,11 +7,10 @@ before returning) and validated with GX 1.x called directly — dagster-ge does 
 """
 
 import dagster as dg
-from dagster_dbt import get_asset_key_for_model
 
 from dagster_project.defs.resources import WarehouseResource
-from dagster_project.defs.transform.assets import gongkai_dbt
-from dagster_project.lib.warehouse import ingest as I
+from dagster_project.defs.transform.assets import dbt_key
+from dagster_project.lib.warehouse import store
 from dagster_project.lib.warehouse.quality import suite_names
 
 # GX suites (domain.md §3 invariant families) by the mart they validate.
@@ -27,7 +26,7 @@ SUITE_DESCRIPTIONS = {
 def _result(mart: str, result, docs: str) -> dg.AssetCheckResult:
     summary = result.summary()
     return dg.AssetCheckResult(
-        asset_key=get_asset_key_for_model([gongkai_dbt], mart),
+        asset_key=dbt_key(mart),
         check_name=f"gx_{mart}",
         passed=result.success,
         severity=dg.AssetCheckSeverity.ERROR,
@@ -42,36 +41,41 @@ def _result(mart: str, result, docs: str) -> dg.AssetCheckResult:
     )
 
 
-MARTS = suite_names()
+def gx_suites_check(marts: list[str]) -> dg.AssetChecksDefinition:
+    @dg.multi_asset_check(
+        name="gx_suites",
+        specs=[
+            dg.AssetCheckSpec(
+                f"gx_{mart}",
+                asset=dbt_key(mart),
+                blocking=True,
+                description=f"Great Expectations suite `expectations/{mart}.py`: {SUITE_DESCRIPTIONS.get(mart, '')}",
+            )
+            for mart in marts
+        ],
+        description="Runs every Great Expectations suite of expectations/ (one step: one DuckDB read-only "
+                    "connection, one GX context, Data Docs built once).",
+    )
+    def gx_suites(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+        from dagster_project.lib.warehouse import quality  # GX is imported lazily (pre-warmed during dbt)
+
+        paths = warehouse.paths()
+        con = store.connect(paths.duckdb, read_only=True)
+        results = {}
+        try:
+            for mart in marts:
+                results[mart] = quality.validate(con, mart, docs_dir=paths.gx_docs, build=False)
+        finally:
+            con.close()
+        quality.build_docs(paths.gx_docs)
+        for mart, result in results.items():
+            if not result.success:
+                context.log.error(f"GX suite {mart} failed: {result.failed}")
+            yield _result(mart, result, str(paths.gx_docs / "index.html"))
+
+    return gx_suites
 
 
-@dg.multi_asset_check(
-    name="gx_suites",
-    specs=[
-        dg.AssetCheckSpec(
-            f"gx_{mart}",
-            asset=get_asset_key_for_model([gongkai_dbt], mart),
-            blocking=True,
-            description=f"Great Expectations suite `expectations/{mart}.py`: {SUITE_DESCRIPTIONS.get(mart, '')}",
-        )
-        for mart in MARTS
-    ],
-    description="Runs every Great Expectations suite of expectations/ (one step: one DuckDB read-only "
-                "connection, one GX context, Data Docs built once).",
-)
-def gx_suites(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
-    from dagster_project.lib.warehouse import quality  # GX is imported lazily (pre-warmed during dbt)
-
-    paths = warehouse.paths()
-    con = I.connect(paths.duckdb, read_only=True)
-    results = {}
-    try:
-        for mart in MARTS:
-            results[mart] = quality.validate(con, mart, docs_dir=paths.gx_docs, build=False)
-    finally:
-        con.close()
-    quality.build_docs(paths.gx_docs)
-    for mart, result in results.items():
-        if not result.success:
-            context.log.error(f"GX suite {mart} failed: {result.failed}")
-        yield _result(mart, result, str(paths.gx_docs / "index.html"))
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(asset_checks=[gx_suites_check(suite_names())])

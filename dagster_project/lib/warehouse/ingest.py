@@ -1,14 +1,17 @@
-"""Scan the landing folder, read and parse new content, and load parse rows into DuckDB in bulk.
+"""Read, hash and parse the landing files that need it; commit the results to the parse cache chunk by chunk.
 
-Incremental by content hash:
-
-* a file whose (size, mtime) did not change since the last run keeps its known hash and is not read;
-* a file that is read is hashed, and the **same bytes** go to ``parse_bytes`` (never read twice);
-* a content already parsed by the current parser version (``parse_key`` in ``raw.parsed_reports``)
-  is not parsed again: the parse results stay cached in the warehouse.
-
-Everything is columnar: workers flatten each parse result to a few lists, the main process
-concatenates them and hands Arrow tables to DuckDB (no row-by-row inserts).
+* A file is read again only when its signature (size, mtime, ctime, inode) differs from its last committed read,
+  or when its content has no parse from the current parser version. ctime changes with every write, so a
+  same-size edit whose mtime was restored is still noticed; content identity itself is always the sha256 of the
+  bytes read (README "Change detection").
+* A content already parsed by the current parser version is only hashed, never parsed again.
+* Parsing runs in ``jobs`` worker processes; each worker writes its own chunk files (``cache.write_chunk``: the
+  rename is the commit), so parse results never pile up in the main process and a crash loses at most the
+  chunks in flight.
+* **Fault isolation**: whatever happens while reading, parsing or flattening one file (an exception, a value
+  outside its storage type or plausibility bound, a parse that runs over :data:`FILE_TIMEOUT_S`, a worker
+  process that dies) concerns that file only: it becomes ``unreadable`` with ``internal_error: …``, or a
+  quarantined report with a ``P.BOUND`` error check, and the run goes on.
 """
 
 from __future__ import annotations
@@ -18,8 +21,13 @@ import json
 import math
 import multiprocessing as mp
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import signal
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,60 +35,32 @@ from typing import Any
 
 import pyarrow as pa
 
-from dagster_project.lib.warehouse.codes import CODE_COLUMNS, code_rows
+from dagster_project.lib.parsing.template import T2_BLOCKS
+from dagster_project.lib.warehouse import cache
+from dagster_project.lib.warehouse.landing import FileStat, ext_format
 from dagster_project.lib.warehouse.paths import PARSING_DIR
+from dagster_project.lib.warehouse.schema import (
+    CACHE_SCHEMA,
+    CELL_STRUCT,
+    CHECK_STRUCT,
+    COUNT_MAX,
+    FEE_10K_CNY_MAX,
+    PROCUREMENT_CNY_MAX,
+)
 
-FORMAT_ALIASES = {"htm": "html", "shtml": "html", "xhtml": "html", "text": "txt", "doc": "doc"}
-POOL_THRESHOLD = 48  # below this many files to parse, a process pool costs more than it saves
-# Version of the raw row layout: part of the parse cache key (parser_version), so that a change of what is
-# stored per parse (2: raw.cell_origins) re-parses cached contents instead of leaving them without the new rows.
-RAW_FORMAT = "2"
-
-
-# ---------------------------------------------------------------- scanning
-
-
-@dataclass(frozen=True)
-class FileStat:
-    """One file of the landing folder, by its path relative to the folder."""
-
-    source_path: str
-    size_bytes: int
-    mtime_ns: int
-
-
-def ext_format(source_path: str) -> str:
-    """The format named by a file's extension (``txt``, ``html``, ``docx``, ``pdf`` …)."""
-    suffix = Path(source_path).suffix.lower().lstrip(".")
-    return FORMAT_ALIASES.get(suffix, suffix) or "unknown"
-
-
-def scan_landing(landing: Path) -> list[FileStat]:
-    """Every regular file under ``landing`` (hidden files and folders skipped), sorted by path."""
-    out: list[FileStat] = []
-    if not landing.is_dir():
-        return out
-    for dirpath, dirnames, filenames in os.walk(landing):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
-            if name.startswith("."):
-                continue
-            full = Path(dirpath) / name
-            try:
-                st = full.stat()
-            except OSError:
-                continue
-            rel = full.relative_to(landing).as_posix()
-            out.append(FileStat(rel, st.st_size, st.st_mtime_ns))
-    out.sort(key=lambda f: f.source_path)
-    return out
+MAX_LONE_DEATHS = 3  # this many files in a row each killing a worker on its own: the workers are broken, not the files
+POOL_THRESHOLD = 48  # below this many files to read, a process pool costs more than it saves
+MAX_FILE_BYTES = 100 * 2**20  # larger files are unreadable ("file too large"); scans of a report stay far below
+FILE_TIMEOUT_S = 120  # a file whose parse runs longer is unreadable ("internal_error: … timed out")
+# Version of the cached payload layout: part of the parser fingerprint, so a change of what is stored per parse
+# re-parses cached contents.
+CACHE_FORMAT = "3"
 
 
 @lru_cache(maxsize=1)
 def parser_version() -> str:
-    """A fingerprint of the parser's source and of the raw row layout (:data:`RAW_FORMAT`): cached parse
-    results are reused only for the same one."""
-    h = hashlib.sha256(f"raw-format:{RAW_FORMAT}\n".encode())
+    """A fingerprint of the parser's source and of the cache layout: cached parses are reused only for the same."""
+    h = hashlib.sha256(f"cache-format:{CACHE_FORMAT}\n".encode())
     if PARSING_DIR.is_dir():  # hashing the source is enough (and avoids importing the parser here)
         for p in sorted(PARSING_DIR.rglob("*.py")):
             h.update(p.relative_to(PARSING_DIR).as_posix().encode())
@@ -89,392 +69,328 @@ def parser_version() -> str:
 
 
 def parse_key(content_sha256: str, fmt: str) -> str:
-    """Cache key of one parse: the content hash and the format its name gives it."""
+    """Cache key of one parse: the content hash and the format the file name gives it."""
     return f"{content_sha256}.{fmt}"
+
+
+# ---------------------------------------------------------------- planning
 
 
 @dataclass
 class Plan:
-    """Which landing files must be read this run, and what is already known about the others."""
+    """Which listed files must be read this run; the others' latest committed read is still valid."""
 
     listing: list[FileStat]
     to_read: list[FileStat]
-    known: dict[str, tuple[str, str]]  # source_path -> (content_sha256, parse_key) for unchanged files
+    skip_keys: set[str]  # contents with a current parse: hash only
 
 
-def plan_reads(
-    listing: Sequence[FileStat],
-    previous: dict[str, tuple[int, int, str, str]],
-    cached_keys: set[str],
-) -> Plan:
-    """Split the listing into files to read and files whose hash and parse are already known.
-
-    ``previous`` maps source_path -> (size_bytes, mtime_ns, content_sha256, parse_key) from the last
-    run; ``cached_keys`` are the parse keys with a result from the current parser version.
-    """
-    to_read: list[FileStat] = []
-    known: dict[str, tuple[str, str]] = {}
+def plan_reads(listing: Sequence[FileStat], state: cache.State) -> Plan:
+    to_read = []
     for f in listing:
-        prev = previous.get(f.source_path)
-        if prev and prev[0] == f.size_bytes and prev[1] == f.mtime_ns and prev[3] in cached_keys:
-            known[f.source_path] = (prev[2], prev[3])
-        else:
+        prev = state.reads.get(f.source_path)
+        if prev is None or prev.signature != f.signature() or prev.parse_key not in state.parsed_keys:
             to_read.append(f)
-    return Plan(list(listing), to_read, known)
+    return Plan(list(listing), to_read, set(state.parsed_keys))
 
 
-# ---------------------------------------------------------------- reading + parsing (in workers)
+# ---------------------------------------------------------------- one file (in a worker)
 
-_SKIP_KEYS: frozenset[str] = frozenset()
+_T2_KIND = {f"{i.code}__{m.code}": m.kind for blocks in T2_BLOCKS.values() for b in blocks for i in b.items
+            for m in b.measures}
+_BOUND = {"count": COUNT_MAX, "signed": COUNT_MAX, "decimal": FEE_10K_CNY_MAX, "money": PROCUREMENT_CNY_MAX}
+
+
+class FileTimeout(Exception):
+    pass
+
+
+def _number(v: Any) -> float | None:
+    """A cell value as a float (exact for every value within the bounds), None for blank; ValueError otherwise."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        raise ValueError(f"{v!r} is not a number")
+    if isinstance(v, int):
+        if abs(v) > 2**53:
+            raise ValueError(f"{v} is beyond any plausible count")
+        return float(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise ValueError(f"{v!r} is not a finite number")
+        return v
+    raise ValueError(f"{v!r} ({type(v).__name__}) is not a number")
+
+
+def _check_bound(tbl: str, key: str, value: float) -> str | None:
+    """Why a value cannot be stored as this cell (None when it can)."""
+    kind = "count" if tbl in ("t3", "t4") else _T2_KIND.get(key, "decimal")
+    bound = _BOUND[kind]
+    if abs(value) > bound:
+        return f"{value:.0f} is above the plausibility bound {bound:,.0f} for this cell (digits that could not be split?)"
+    if kind in ("count", "signed") and value != int(value):
+        return f"{value} is not a whole number"
+    return None
+
+
+def _float_or_none(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _year(v: Any) -> int | None:
+    if isinstance(v, bool) or not isinstance(v, (int, str)):
+        return None
+    try:
+        y = int(v)
+    except ValueError:
+        return None
+    return y if 1990 <= y <= 2100 else None
+
+
+def _iso_date(v: Any) -> str | None:
+    s = str(v or "")[:10]
+    if len(s) == 10 and s[4] == "-" and s[7] == "-" and (s[:4] + s[5:7] + s[8:]).isdigit():
+        return s
+    return None
+
+
+def flatten_result(result: dict) -> dict:
+    """One parse result (CONTRACT §3) as the payload columns of a cache row.
+
+    Values outside their storage type or plausibility bound are not stored: the cell becomes null and a
+    ``P.BOUND`` error check says why (the report is then quarantined, never silently "fixed").
+    """
+    origins = result.get("value_origin") or {}
+    cells, bound_checks = [], []
+    for tbl in ("t2", "t3", "t4"):
+        for key, raw in (result.get(tbl) or {}).items():
+            row, _, col = str(key).partition("__")
+            why = None
+            try:
+                value = _number(raw)
+            except ValueError as exc:
+                value, why = None, str(exc)
+            if value is not None:
+                why = _check_bound(tbl, key, value)
+                if why:
+                    value = None
+            if why:
+                bound_checks.append({"check_id": "P.BOUND", "severity": "error", "cells": [str(key)],
+                                     "expected": None, "actual": _float_or_none(raw),
+                                     "message": f"P.BOUND table {tbl[1]} cell {key}: {why}; stored as null"})
+            origin = origins.get(key)
+            cells.append({"tbl": tbl, "row": row, "col": col, "value": value,
+                          "origin": str(origin) if origin and origin != "printed" else None})
+    checks = []
+    for c in [*(result.get("checks") or []), *bound_checks]:
+        cl = c.get("cells") or []
+        if isinstance(cl, str):
+            cl = [cl]
+        checks.append({"check_id": str(c.get("check_id")), "severity": str(c.get("severity")),
+                       "cells": [str(x) for x in cl], "expected": _float_or_none(c.get("expected")),
+                       "actual": _float_or_none(c.get("actual")),
+                       "message": None if c.get("message") is None else str(c.get("message"))})
+    status = str(result.get("status") or "unreadable")
+    if bound_checks and status == "ok":
+        status = "invariant_errors"
+    detected = result.get("template_detected") or {}
+    repair = result.get("suggested_repair")
+    ambiguous = result.get("ambiguous") or {}
+    return {
+        "parse_status": status,
+        "error": None if result.get("error") is None else str(result.get("error")),
+        "source_format": result.get("source_format") or None,
+        "agency_name": str(result["agency_name"]) if result.get("agency_name") else None,
+        "report_year": _year(result.get("report_year")),
+        "template_version": result.get("template_version") or None,
+        "template_t2": detected.get("t2") or None,
+        "publish_date": _iso_date(result.get("publish_date")),
+        "suggested_repair_json": json.dumps(repair, ensure_ascii=False) if repair else None,
+        "ambiguous_json": json.dumps(ambiguous, ensure_ascii=False) if ambiguous else None,
+        "has_t2": result.get("t2") is not None,
+        "has_t3": result.get("t3") is not None,
+        "has_t4": result.get("t4") is not None,
+        "cells": cells,
+        "checks": checks,
+    }
+
+
+def unreadable_payload(fmt: str, error: str) -> dict:
+    return {"parse_status": "unreadable", "error": error, "source_format": fmt, "agency_name": None,
+            "report_year": None, "template_version": None, "template_t2": None, "publish_date": None,
+            "suggested_repair_json": None, "ambiguous_json": None, "has_t2": False, "has_t3": False,
+            "has_t4": False, "cells": [], "checks": []}
+
+
 _PARSE: Callable[[bytes, str], dict] | None = None
+DEFAULT_PARSER = "dagster_project.lib.parsing.api:parse_bytes"
 
 
-def _init_worker(skip_keys: frozenset[str]) -> None:
-    global _SKIP_KEYS
-    _SKIP_KEYS = skip_keys
+def load_parser(spec: str = DEFAULT_PARSER) -> Callable[[bytes, str], dict]:
+    """The parse function named ``module:attribute`` (the one seam between ingest and the parser)."""
+    import importlib
+
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)
 
 
 def _parser() -> Callable[[bytes, str], dict]:
     global _PARSE
     if _PARSE is None:
-        from dagster_project.lib.parsing.api import parse_bytes
-
-        _PARSE = parse_bytes
+        _PARSE = load_parser()
     return _PARSE
 
 
-def _num(v: Any) -> float | None:
-    if v is None or isinstance(v, bool):
-        return None if v is None else float(v)
-    if isinstance(v, (int, float)):
-        return None if (isinstance(v, float) and math.isnan(v)) else float(v)
+def _with_timeout(fn: Callable[[], dict], seconds: float) -> dict:
+    """Run ``fn`` with a SIGALRM deadline when we are a main thread (worker processes are)."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        return fn()
+
+    def _alarm(_signum, _frame):
+        raise FileTimeout(f"parsing took longer than {seconds:g} s")
+
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        return float(str(v).replace(",", ""))
-    except ValueError:
-        return None
+        return fn()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
 
 
-def _int(v: Any) -> int | None:
-    f = _num(v)
-    if f is None or math.isinf(f):
-        return None
-    return int(round(f))
-
-
-def _split(key: str) -> tuple[str, str]:
-    a, _, b = key.partition("__")
-    return a, b
-
-
-def repair_text(repair: Any) -> str | None:
-    """``{"cells": {...}, "message": ...}`` as one line: ``cell = value, … (message)``."""
-    if not repair:
-        return None
-    if not isinstance(repair, dict):
-        return str(repair)
-    cells = repair.get("cells") or {}
-    text = ", ".join(f"{k} = {v}" for k, v in cells.items())
-    msg = repair.get("message")
-    if msg:
-        text = f"{text} ({msg})" if text else str(msg)
-    return text or None
-
-
-def flatten(result: dict) -> dict[str, Any]:
-    """One parse result (CONTRACT §3) as compact rows for the raw tables."""
-    checks = result.get("checks") or []
-    n_err = sum(1 for c in checks if c.get("severity") == "error")
-    n_warn = sum(1 for c in checks if c.get("severity") == "warn")
-    ambiguous = result.get("ambiguous") or {}
-    repair = result.get("suggested_repair")
-    year = _int(result.get("report_year"))
-    publish_date = result.get("publish_date") or None
-    report = (
-        str(result.get("status") or "unreadable"),
-        result.get("error"),
-        result.get("agency_name") or None,
-        year,
-        result.get("template_version") or None,
-        str(publish_date) if publish_date else None,
-        result.get("source_format") or None,
-        repair_text(repair),
-        json.dumps(repair, ensure_ascii=False) if repair else None,
-        json.dumps(ambiguous, ensure_ascii=False) if ambiguous else None,
-        len(ambiguous),
-        n_err,
-        n_warn,
-        result.get("t2") is not None,
-        result.get("t3") is not None,
-        result.get("t4") is not None,
-    )
-    t2 = [(*_split(k), _num(v)) for k, v in (result.get("t2") or {}).items()]
-    t3 = [(*_split(k), _int(v)) for k, v in (result.get("t3") or {}).items()]
-    t4 = [(*_split(k), _int(v)) for k, v in (result.get("t4") or {}).items()]
-    origins = []  # the parser's value_origin: cells not printed as such (derived, blank_as_zero, …)
-    for cell, origin in (result.get("value_origin") or {}).items():
-        if not origin or origin == "printed":
-            continue
-        tbl = next((t for t in ("t3", "t4", "t2") if cell in (result.get(t) or {})), None)
-        if tbl is not None:
-            origins.append((tbl, str(cell), str(origin)))
-    ch = []
-    for i, c in enumerate(checks):
-        cells = c.get("cells") or []
-        if isinstance(cells, str):
-            cells = [cells]
-        ch.append((i + 1, str(c.get("check_id")), str(c.get("severity")), [str(x) for x in cells],
-                   _num(c.get("expected")), _num(c.get("actual")), c.get("message")))
-    return {"report": report, "t2": t2, "t3": t3, "t4": t4, "checks": ch, "origins": origins}
-
-
-def unreadable_result(source_path: str, error: str) -> dict:
-    """The result for a file that could not be read or whose parse crashed."""
-    return {"source_path": source_path, "source_format": ext_format(source_path), "status": "unreadable",
-            "error": error, "agency_name": None, "report_year": None, "template_version": None,
-            "publish_date": None, "t2": None, "t3": None, "t4": None, "ambiguous": {},
-            "suggested_repair": None, "checks": []}
-
-
-def read_and_parse(task: tuple[str, str]) -> tuple[str, str, str, dict | None]:
-    """Read one file once, hash it, and parse the same bytes unless that content is cached.
-
-    Returns (source_path, content_sha256, parse_key, flattened result or None when cached).
-    """
-    abs_path, rel = task
-    fmt = ext_format(rel)
+def _read(f: FileStat) -> tuple[bytes | None, os.stat_result | None, str | None]:
+    """The file's bytes and the stat of what was read; never opens anything but a regular file."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        data = Path(abs_path).read_bytes()
+        fd = os.open(f.fs_path or f.source_path, flags)
     except OSError as exc:
-        sha = hashlib.sha256(b"unreadable-file:" + rel.encode()).hexdigest()
-        return rel, sha, parse_key(sha, fmt), flatten(unreadable_result(rel, f"cannot read file: {exc}"))
+        return None, None, f"cannot open the file: {exc.strerror or exc}"
+    try:
+        st = os.fstat(fd)
+        import stat as _stat
+
+        if not _stat.S_ISREG(st.st_mode):
+            return None, st, "not a regular file: not read"
+        if st.st_size > MAX_FILE_BYTES:
+            return None, st, f"file too large: {st.st_size:,} bytes (limit {MAX_FILE_BYTES:,})"
+        chunks, total = [], 0
+        while True:
+            b = os.read(fd, 1 << 20)
+            if not b:
+                break
+            total += len(b)
+            if total > MAX_FILE_BYTES:
+                return None, st, f"file too large: more than {MAX_FILE_BYTES:,} bytes (limit)"
+            chunks.append(b)
+        return b"".join(chunks), st, None
+    except OSError as exc:
+        return None, None, f"cannot read the file: {exc.strerror or exc}"
+    finally:
+        os.close(fd)
+
+
+def process_file(f: FileStat, skip_keys: frozenset[str] | set[str], version: str) -> dict:
+    """Read, hash and (unless cached) parse one file: its cache row. Never raises."""
+    fmt = ext_format(f.source_path)
+    row = {"read_at_ns": time.time_ns(), "source_path": f.source_path, "size_bytes": f.size_bytes,
+           "mtime_ns": f.mtime_ns, "ctime_ns": f.ctime_ns, "inode": f.inode, "parser_version": version}
+    data, st, error = _read(f)
+    if st is not None:
+        row.update(size_bytes=st.st_size, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns, inode=st.st_ino)
+    if data is None:
+        # not read: an id from the path and the reason, so the file still has its own row
+        sha = hashlib.sha256(f"unreadable-file:{f.source_path}:{error}".encode("utf-8", "backslashreplace")).hexdigest()
+        row.update(content_sha256=sha, parse_key=parse_key(sha, fmt), parsed=True, **unreadable_payload(fmt, error))
+        return row
     sha = hashlib.sha256(data).hexdigest()
     key = parse_key(sha, fmt)
-    if key in _SKIP_KEYS:
-        return rel, sha, key, None
+    row.update(content_sha256=sha, parse_key=key)
+    if key in skip_keys:
+        row["parsed"] = False
+        return row
+    if not data:
+        row.update(parsed=True, **unreadable_payload(fmt, "empty file"))
+        return row
     try:
-        result = _parser()(data, rel)
-    except Exception as exc:  # the parser must never take the run down with it
-        result = unreadable_result(rel, f"parser failed: {type(exc).__name__}: {exc}")
-    return rel, sha, key, flatten(result)
+        name = os.path.basename(f.source_path)
+        payload = flatten_result(_with_timeout(lambda: _parser()(data, name), FILE_TIMEOUT_S))
+    except Exception as exc:  # noqa: BLE001 - one file never takes the run down
+        payload = unreadable_payload(fmt, f"internal_error: {type(exc).__name__}: {exc}"[:2000])
+    row.update(parsed=True, **payload)
+    return row
 
 
-def parse_chunk(tasks: list[tuple[str, str]]) -> tuple[list[tuple[str, str, str, bool]], dict[str, pa.Table]]:
-    """Worker body: read/hash/parse a chunk of files and return columnar rows.
-
-    Returns ([(source_path, content_sha256, parse_key, parsed?)], Arrow tables of the new parses), so
-    the main process only concatenates tables (pickled as Arrow buffers), with no per-row Python work.
-    """
-    version = parser_version()
-    batch = Batch()
-    hashes = []
-    for task in tasks:
-        rel, sha, key, flat = read_and_parse(task)
-        hashes.append((rel, sha, key, flat is not None))
-        if flat is not None:
-            batch.add(key, sha, version, flat)
-    return hashes, batch.tables()
+# ---------------------------------------------------------------- chunks
 
 
-def run_reads(
-    landing: Path,
-    files: Sequence[FileStat],
-    skip_keys: set[str],
-    jobs: int = 2,
-    chunk: int = 100,
-) -> Iterable[tuple[list[tuple[str, str, str, bool]], dict[str, pa.Table]]]:
-    """Read + parse ``files`` chunk by chunk, in a process pool when there are enough of them."""
-    tasks = [(str(landing / f.source_path), f.source_path) for f in files]
-    frozen = frozenset(skip_keys)
-    if jobs <= 1 or len(tasks) < POOL_THRESHOLD:
-        _init_worker(frozen)
-        for i in range(0, len(tasks), chunk):
-            yield parse_chunk(tasks[i:i + chunk])
-        return
-    size = max(8, min(chunk, len(tasks) // (jobs * 4) or 1))
-    chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
-    # forkserver: workers start from a clean interpreter (no Dagster threads forked) and import
-    # only the parser, once, in the server.
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["dagster_project.lib.warehouse.ingest", "dagster_project.lib.parsing.api"])
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(frozen,)) as pool:
-        yield from pool.map(parse_chunk, chunks)
+def rows_table(rows: list[dict]) -> pa.Table:
+    """Cache rows (dicts) as one Arrow table of :data:`schema.CACHE_SCHEMA`."""
+    cols: dict[str, Any] = {}
+    for fld in CACHE_SCHEMA:
+        if fld.name in ("cells", "checks"):
+            continue
+        cols[fld.name] = pa.array([r.get(fld.name) for r in rows], type=fld.type)
+    cols["cells"] = _nested([r.get("cells") for r in rows], CELL_STRUCT)
+    cols["checks"] = _nested([r.get("checks") for r in rows], CHECK_STRUCT)
+    return pa.table(cols, schema=CACHE_SCHEMA)
 
 
-# ---------------------------------------------------------------- columnar batches
-
-REPORT_FIELDS = (
-    ("parse_key", pa.string()),
-    ("content_sha256", pa.string()),
-    ("parser_version", pa.string()),
-    ("parse_status", pa.string()),
-    ("error", pa.string()),
-    ("agency_name", pa.string()),
-    ("report_year", pa.int32()),
-    ("template_version", pa.string()),
-    ("publish_date", pa.string()),
-    ("parsed_format", pa.string()),
-    ("suggested_repair", pa.string()),
-    ("suggested_repair_json", pa.string()),
-    ("ambiguous_json", pa.string()),
-    ("n_ambiguous", pa.int32()),
-    ("n_errors", pa.int32()),
-    ("n_warnings", pa.int32()),
-    ("has_t2", pa.bool_()),
-    ("has_t3", pa.bool_()),
-    ("has_t4", pa.bool_()),
-)
-CELL_SCHEMAS = {
-    "t2_cells": pa.schema([("parse_key", pa.string()), ("item", pa.string()), ("measure", pa.string()),
-                           ("value", pa.float64())]),
-    "t3_cells": pa.schema([("parse_key", pa.string()), ("row_code", pa.string()), ("col_code", pa.string()),
-                           ("value", pa.int64())]),
-    "t4_cells": pa.schema([("parse_key", pa.string()), ("proceeding", pa.string()), ("result", pa.string()),
-                           ("value", pa.int64())]),
-    "checks": pa.schema([("parse_key", pa.string()), ("check_seq", pa.int32()), ("check_id", pa.string()),
-                         ("severity", pa.string()), ("cells", pa.list_(pa.string())), ("expected", pa.float64()),
-                         ("actual", pa.float64()), ("message", pa.string())]),
-    "cell_origins": pa.schema([("parse_key", pa.string()), ("tbl", pa.string()), ("cell", pa.string()),
-                               ("origin", pa.string())]),
-}
-LANDING_SCHEMA = pa.schema([("source_path", pa.string()), ("source_format", pa.string()),
-                            ("size_bytes", pa.int64()), ("mtime_ns", pa.int64()),
-                            ("content_sha256", pa.string()), ("parse_key", pa.string())])
+def _nested(lists: list[list[dict] | None], struct: pa.StructType) -> pa.Array:
+    """A list<struct> column built field by field (no per-cell Arrow conversion)."""
+    offsets, mask = [0], []
+    fields: dict[str, list] = {f.name: [] for f in struct}
+    n = 0
+    for items in lists:
+        mask.append(items is None)
+        for it in items or ():
+            for name, values in fields.items():
+                values.append(it.get(name))
+            n += 1
+        offsets.append(n)
+    children = [pa.array(fields[f.name], type=f.type) for f in struct]
+    values = pa.StructArray.from_arrays(children, fields=list(struct))
+    return pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), values,
+                                    mask=pa.array(mask, type=pa.bool_()))
 
 
 @dataclass
-class Batch:
-    """Parse rows of one run, column by column."""
-
-    reports: list[tuple] = field(default_factory=list)
-    cells: dict[str, list[tuple]] = field(default_factory=lambda: {k: [] for k in CELL_SCHEMAS})
-    seen_keys: set[str] = field(default_factory=set)
-
-    def add(self, key: str, sha: str, version: str, flat: dict) -> None:
-        if key in self.seen_keys:  # identical content read twice in one run: parsed once is enough
-            return
-        self.seen_keys.add(key)
-        self.reports.append((key, sha, version, *flat["report"]))
-        for name, src in (("t2_cells", "t2"), ("t3_cells", "t3"), ("t4_cells", "t4"), ("checks", "checks"),
-                          ("cell_origins", "origins")):
-            self.cells[name].extend((key, *row) for row in flat[src])
-
-    def tables(self) -> dict[str, pa.Table]:
-        out = {"parsed_reports": _table(self.reports, pa.schema(list(REPORT_FIELDS)))}
-        for name, schema in CELL_SCHEMAS.items():
-            out[name] = _table(self.cells[name], schema)
-        return out
+class ChunkResult:
+    n_files: int = 0
+    n_parsed: int = 0
+    n_cache_hits: int = 0
+    statuses: Counter = field(default_factory=Counter)
 
 
-def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
-    cols = list(zip(*rows)) if rows else [[] for _ in schema]
-    return pa.Table.from_arrays([pa.array(list(c), type=f.type) for c, f in zip(cols, schema)], schema=schema)
+_SKIP: frozenset[str] = frozenset()
 
 
-def listing_table(plan: Plan, hashes: dict[str, tuple[str, str]]) -> pa.Table:
-    """The current landing listing with each file's content hash and parse key."""
-    rows = []
-    for f in plan.listing:
-        sha, key = hashes.get(f.source_path) or plan.known[f.source_path]
-        rows.append((f.source_path, ext_format(f.source_path), f.size_bytes, f.mtime_ns, sha, key))
-    return _table(rows, LANDING_SCHEMA)
+def _init_worker(skip_keys: frozenset[str], parser: str | None = None) -> None:
+    global _SKIP, _PARSE
+    _SKIP = skip_keys
+    if parser:
+        _PARSE = load_parser(parser)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
 
 
-def codes_table() -> pa.Table:
-    """``raw.codes`` from template.py."""
-    schema = pa.schema([(c, pa.int32() if c == "sort_order" else pa.string()) for c in CODE_COLUMNS])
-    return _table(code_rows(), schema)
-
-
-# ---------------------------------------------------------------- DuckDB
-
-RAW_DDL = {
-    "landing_files": "source_path varchar, source_format varchar, size_bytes bigint, mtime_ns bigint, "
-                     "content_sha256 varchar, parse_key varchar",
-    "parsed_reports": ", ".join(f"{n} {_t}" for n, _t in (
-        ("parse_key", "varchar"), ("content_sha256", "varchar"), ("parser_version", "varchar"),
-        ("parse_status", "varchar"), ("error", "varchar"), ("agency_name", "varchar"), ("report_year", "integer"),
-        ("template_version", "varchar"), ("publish_date", "varchar"), ("parsed_format", "varchar"),
-        ("suggested_repair", "varchar"), ("suggested_repair_json", "varchar"), ("ambiguous_json", "varchar"),
-        ("n_ambiguous", "integer"), ("n_errors", "integer"), ("n_warnings", "integer"), ("has_t2", "boolean"),
-        ("has_t3", "boolean"), ("has_t4", "boolean"))),
-    "t2_cells": "parse_key varchar, item varchar, measure varchar, value double",
-    "t3_cells": "parse_key varchar, row_code varchar, col_code varchar, value bigint",
-    "t4_cells": "parse_key varchar, proceeding varchar, result varchar, value bigint",
-    "checks": "parse_key varchar, check_seq integer, check_id varchar, severity varchar, cells varchar[], "
-              "expected double, actual double, message varchar",
-    "cell_origins": "parse_key varchar, tbl varchar, cell varchar, origin varchar",
-    "codes": ", ".join(f"{c} {'integer' if c == 'sort_order' else 'varchar'}" for c in CODE_COLUMNS),
-}
-PARSE_TABLES = ("parsed_reports", "t2_cells", "t3_cells", "t4_cells", "checks", "cell_origins")
-
-
-def ensure_raw_schema(con) -> None:
-    """Create the ``raw`` (loaded) and ``batch`` (hand-off between ingest steps) schemas."""
-    con.execute("create schema if not exists raw")
-    con.execute("create schema if not exists batch")
-    for name, ddl in RAW_DDL.items():
-        con.execute(f"create table if not exists raw.{name} ({ddl})")
-
-
-def previous_state(con) -> tuple[dict[str, tuple[int, int, str, str]], set[str]]:
-    """What the warehouse already knows: last listing, and parse keys valid for this parser."""
-    ensure_raw_schema(con)
-    prev = {r[0]: (r[1], r[2], r[3], r[4]) for r in con.execute(
-        "select source_path, size_bytes, mtime_ns, content_sha256, parse_key from raw.landing_files").fetchall()}
-    keys = {r[0] for r in con.execute(
-        "select parse_key from raw.parsed_reports where parser_version = ?", [parser_version()]).fetchall()}
-    return prev, keys
-
-
-def write_batch(con, listing: pa.Table, tables: dict[str, pa.Table]) -> None:
-    """Stage one run's listing and new parse rows in ``batch.*`` (replaced each run)."""
-    ensure_raw_schema(con)
-    con.register("_listing", listing)
-    con.execute("create or replace table batch.landing_files as select * from _listing")
-    con.unregister("_listing")
-    for name, tbl in tables.items():
-        con.register("_tbl", tbl)
-        con.execute(f"create or replace table batch.{name} as select * from _tbl")
-        con.unregister("_tbl")
-
-
-def load_batch(con) -> dict[str, int]:
-    """Merge ``batch.*`` into ``raw.*`` in one transaction; returns row counts of the raw tables."""
-    ensure_raw_schema(con)
-    codes = codes_table()
-    con.execute("begin transaction")
-    try:
-        have_batch = {r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'batch'").fetchall()}
-        if "parsed_reports" in have_batch:
-            for name in PARSE_TABLES:
-                con.execute(f"delete from raw.{name} where parse_key in (select parse_key from batch.parsed_reports)")
-                con.execute(f"insert into raw.{name} select * from batch.{name}")
-        if "landing_files" in have_batch:
-            con.execute("delete from raw.landing_files")
-            con.execute("insert into raw.landing_files select * from batch.landing_files")
-        con.register("_codes", codes)
-        con.execute("delete from raw.codes")
-        con.execute("insert into raw.codes select * from _codes")
-        con.unregister("_codes")
-        for name in sorted(have_batch):
-            con.execute(f"drop table batch.{name}")
-        con.execute("commit")
-    except Exception:
-        con.execute("rollback")
-        raise
-    return {name: con.execute(f"select count(*) from raw.{name}").fetchone()[0] for name in RAW_DDL}
-
-
-def connect(path: Path, read_only: bool = False):
-    """A DuckDB connection (close it before dbt runs: single writer, P6)."""
-    import duckdb
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
-    con.execute("set threads to 2")
-    return con
+def process_chunk(files: list[FileStat], cache_dir: str, skip_keys: frozenset[str] | None = None,
+                  version: str | None = None) -> ChunkResult:
+    """Worker body: process files and commit them as one chunk."""
+    skip = _SKIP if skip_keys is None else skip_keys
+    version = version or parser_version()
+    rows = [process_file(f, skip, version) for f in files]
+    res = ChunkResult(n_files=len(rows))
+    for r in rows:
+        if r["parsed"]:
+            res.n_parsed += 1
+            res.statuses[r["parse_status"]] += 1
+        else:
+            res.n_cache_hits += 1
+    cache.write_chunk(Path(cache_dir), rows_table(rows))
+    return res
 
 
 @dataclass
@@ -483,40 +399,137 @@ class IngestStats:
     n_read: int = 0
     n_parsed: int = 0
     n_cache_hits: int = 0
+    n_worker_deaths: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
 
 
-def parse_new(landing: Path, plan: Plan, cached_keys: set[str], jobs: int = 2,
-              progress: Callable[[int], None] | None = None) -> tuple[pa.Table, dict[str, pa.Table], IngestStats]:
-    """Read the planned files, parse new contents; return the listing and the new parse rows."""
-    import pyarrow.compute as pc
+def chunk_size(n: int, jobs: int) -> int:
+    """Small enough to spread work and lose little on a crash, large enough to keep chunk files few."""
+    return max(8, min(250, n // (jobs * 8) or 1))
 
-    hashes: dict[str, tuple[str, str]] = {}
+
+def read_and_parse(plan: Plan, cache_dir: Path, jobs: int = 2,
+                   progress: Callable[[int], None] | None = None, parser: str | None = None) -> IngestStats:
+    """Process the planned files (in a pool of ``jobs`` workers when there are enough) and commit chunks.
+
+    ``parser`` names another parse function (``module:attribute``) for the workers (tests).
+    """
+    t0 = time.perf_counter()
+    cache.remove_temporaries(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
     stats = IngestStats(n_files=len(plan.listing), n_read=len(plan.to_read))
-    parts: dict[str, list[pa.Table]] = {}
-    seen: set[str] = set()
-    done = 0
-    for chunk_hashes, tables in run_reads(landing, plan.to_read, cached_keys, jobs=jobs):
-        for rel, sha, key, parsed in chunk_hashes:
-            hashes[rel] = (sha, key)
-            if not parsed:
-                stats.n_cache_hits += 1
-        keys = tables["parsed_reports"].column("parse_key").to_pylist()
-        dup = [k for k in keys if k in seen]  # identical content parsed in two chunks: keep the first
-        if dup:
-            keep = {name: pc.invert(pc.is_in(t.column("parse_key"), value_set=pa.array(dup)))
-                    for name, t in tables.items()}
-            tables = {name: t.filter(keep[name]) for name, t in tables.items()}
-            keys = tables["parsed_reports"].column("parse_key").to_pylist()
-        seen.update(keys)
-        for name, t in tables.items():
-            parts.setdefault(name, []).append(t)
-        for status in tables["parsed_reports"].column("parse_status").to_pylist():
-            stats.statuses[status] = stats.statuses.get(status, 0) + 1
-        stats.n_parsed += len(keys)
-        done += len(chunk_hashes)
+    files = plan.to_read
+    size = chunk_size(len(files), jobs)
+    chunks = [files[i:i + size] for i in range(0, len(files), size)]
+
+    def done(res: ChunkResult) -> None:
+        stats.n_parsed += res.n_parsed
+        stats.n_cache_hits += res.n_cache_hits
+        for k, v in res.statuses.items():
+            stats.statuses[k] = stats.statuses.get(k, 0) + v
         if progress:
-            progress(done)
-    empty = Batch().tables()
-    out = {name: pa.concat_tables(parts[name]) if name in parts else t for name, t in empty.items()}
-    return listing_table(plan, hashes), out, stats
+            progress(res.n_files)
+
+    version = parser_version()
+    if jobs <= 1 or len(files) < POOL_THRESHOLD:
+        global _PARSE
+        skip, before = frozenset(plan.skip_keys), _PARSE
+        if parser:
+            _PARSE = load_parser(parser)
+        try:
+            for ch in chunks:
+                done(process_chunk(ch, str(cache_dir), skip, version))
+        finally:
+            _PARSE = before
+    else:
+        _run_pool(chunks, str(cache_dir), frozenset(plan.skip_keys), version, jobs, done, stats, parser)
+    stats.seconds = time.perf_counter() - t0
+    return stats
+
+
+def _pool(jobs: int, skip: frozenset[str], parser: str | None) -> ProcessPoolExecutor:
+    # forkserver: workers start from a clean interpreter (no Dagster threads forked) and import only the parser
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["dagster_project.lib.warehouse.ingest", "dagster_project.lib.parsing.api"])
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(skip, parser))
+
+
+def _run_pool(chunks: list[list[FileStat]], cache_dir: str, skip: frozenset[str], version: str, jobs: int,
+              done: Callable[[ChunkResult], None], stats: IngestStats, parser: str | None = None) -> None:
+    """Run the chunks in a pool, with at most ``2 × jobs`` in flight. When a worker dies the pool is broken and
+    every chunk in flight fails with it: those (only those) are suspects, re-run one at a time and bisected
+    (:func:`_isolate`), so that only a file that kills a worker on its own is lost — recorded as unreadable."""
+    todo = deque(chunks)
+    while todo:
+        pool = _pool(jobs, skip, parser)
+        inflight: dict = {}
+        suspects: list[list[FileStat]] = []
+        try:
+            while todo or inflight:
+                while todo and len(inflight) < 2 * jobs:
+                    ch = todo.popleft()
+                    inflight[pool.submit(process_chunk, ch, cache_dir, None, version)] = ch
+                finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    ch = inflight.pop(fut)
+                    try:
+                        done(fut.result())
+                    except BrokenProcessPool:
+                        suspects.append(ch)
+                if suspects:
+                    suspects += list(inflight.values())
+                    break
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if suspects:
+            stats.n_worker_deaths += 1
+            _isolate(suspects, cache_dir, skip, version, done, parser)
+
+
+def _isolate(suspects: list[list[FileStat]], cache_dir: str, skip: frozenset[str], version: str,
+             done: Callable[[ChunkResult], None], parser: str | None) -> None:
+    """Re-run suspect chunks one at a time in a one-worker pool; a chunk that kills its worker again is halved,
+    and a single file that does is recorded as unreadable. Several files in a row that each kill the worker
+    alone mean the workers cannot run at all: then the run stops (that is not a file's fault)."""
+    queue = deque(suspects)
+    lone_deaths = 0
+    pool = None
+    try:
+        while queue:
+            ch = queue.popleft()
+            pool = pool or _pool(1, skip, parser)
+            try:
+                done(pool.submit(process_chunk, ch, cache_dir, None, version).result())
+                lone_deaths = 0
+                continue
+            except BrokenProcessPool:
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = None
+            if len(ch) > 1:
+                half = len(ch) // 2
+                queue.extendleft([ch[half:], ch[:half]])
+                continue
+            lone_deaths += 1
+            if lone_deaths > MAX_LONE_DEATHS:
+                raise RuntimeError("parser worker processes die on every file they are given; the run stops "
+                                   "(this is not a file's fault: see the log for the worker's error)")
+            _record_worker_death(ch[0], cache_dir, version)
+            done(ChunkResult(n_files=1, n_parsed=1, statuses=Counter({"unreadable": 1})))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _record_worker_death(f: FileStat, cache_dir: str, version: str) -> None:
+    """Commit the row of a file that kills the parser process on its own: unreadable, with the reason."""
+    data, st, _ = _read(f)
+    sha = hashlib.sha256(data if data is not None else f.source_path.encode("utf-8", "replace")).hexdigest()
+    fmt = ext_format(f.source_path)
+    row = {"read_at_ns": time.time_ns(), "source_path": f.source_path, "size_bytes": f.size_bytes,
+           "mtime_ns": f.mtime_ns, "ctime_ns": f.ctime_ns, "inode": f.inode, "parser_version": version,
+           "content_sha256": sha, "parse_key": parse_key(sha, fmt), "parsed": True,
+           **unreadable_payload(fmt, "internal_error: the parser process died while reading this file")}
+    if st is not None:
+        row.update(size_bytes=st.st_size, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns, inode=st.st_ino)
+    cache.write_chunk(Path(cache_dir), rows_table([row]))

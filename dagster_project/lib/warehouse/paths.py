@@ -13,8 +13,12 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
-# GONGKAI_EXPECTATIONS_DIR: another suite folder (tests use it to prove that a failing suite blocks publish)
-EXPECTATIONS_DIR = Path(os.environ.get("GONGKAI_EXPECTATIONS_DIR") or PROJECT_ROOT / "expectations")
+EXPECTATIONS_ENV = "GONGKAI_EXPECTATIONS_DIR"  # another suite folder (tests: a failing suite blocks publish)
+
+
+def expectations_dir() -> Path:
+    """The Great Expectations suite folder: ``$GONGKAI_EXPECTATIONS_DIR`` or the repository's ``expectations/``."""
+    return Path(os.environ.get(EXPECTATIONS_ENV) or PROJECT_ROOT / "expectations")
 PARSING_DIR = PROJECT_ROOT / "dagster_project" / "lib" / "parsing"
 
 LANDING_ENV = "GONGKAI_LANDING_DIR"
@@ -77,8 +81,22 @@ class WarehousePaths:
     def dbt_docs(self) -> Path:
         return self.root / "dbt_docs"
 
+    @property
+    def parse_cache(self) -> Path:
+        """Chunk files of parse results (``lib/warehouse/cache.py``), committed as they come."""
+        return self.root / "parse_cache"
+
+    @property
+    def state(self) -> Path:
+        """Small files handed from one step of a run to the next (the landing listing, timings)."""
+        return self.root / "state"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
     def ensure(self) -> "WarehousePaths":
-        for p in (self.root, self.marts, self.dagster_home, self.dbt_target):
+        for p in (self.root, self.marts, self.dagster_home, self.dbt_target, self.state, self.logs):
             p.mkdir(parents=True, exist_ok=True)
         return self
 

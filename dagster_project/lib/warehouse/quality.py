@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from dagster_project.lib.warehouse.paths import EXPECTATIONS_DIR
+from dagster_project.lib.warehouse.paths import expectations_dir
 
 
 @dataclass(frozen=True)
@@ -70,15 +70,16 @@ class MartResult:
 
 def suite_names() -> list[str]:
     """The marts that have a suite module in ``expectations/``."""
-    return sorted(p.stem for p in EXPECTATIONS_DIR.glob("*.py") if not p.stem.startswith("_"))
+    return sorted(p.stem for p in expectations_dir().glob("*.py") if not p.stem.startswith("_"))
 
 
 PACKAGE = "gongkai_expectations"
 
 
-def load_suite_module(mart: str, directory: Path = EXPECTATIONS_DIR) -> ModuleType:
+def load_suite_module(mart: str, directory: Path | None = None) -> ModuleType:
     """Import ``expectations/<mart>.py`` (the folder is loaded as package ``gongkai_expectations``:
     it is not an installed package, and a top-level name ``expectations`` would be too generic)."""
+    directory = directory or expectations_dir()
     if PACKAGE not in sys.modules:
         spec = importlib.util.spec_from_file_location(
             PACKAGE, directory / "__init__.py", submodule_search_locations=[str(directory)])

@@ -3,7 +3,7 @@
 with
 
 agencies as (
-    select * from {{ source('raw_analysis', 'agencies') }}
+    select * from {{ ref('stg_raw__agencies') }}
 ),
 
 final as (

@@ -1,7 +1,7 @@
--- One row per published report: the base measures of the KPIs (domain.md §6), on the applicant column
--- `total` unless the name says otherwise, with the report's agency and whether it is the one report of its
--- agency-year that enters the KPI sums (the latest publish_date, then the smallest report_id).
--- dagster_project/devtools/kpi_oracle.py (report_base) computes the same measures in Python.
+-- One row per published report with an agency: the base measures of the KPIs (domain.md §6), on the applicant
+-- column `total` unless the name says otherwise. An agency-year has at most one published report (the record's
+-- canonical copy: lib/warehouse/record.py); it is the one the KPI sums take.
+-- devtools/kpi_oracle.py (report_base) computes the same measures in Python for the tests.
 with
 
 published as (
@@ -10,11 +10,9 @@ published as (
         reports.report_year,
         reports.agency_name,
         reports.publish_date,
-        agency_names.agency_id
+        reports.agency_id
     from {{ ref('reports') }} as reports
-    inner join {{ source('raw_analysis', 'agency_names') }} as agency_names
-        on agency_names.agency_name = reports.agency_name
-    where reports.status = 'published'
+    where reports.status = 'published' and reports.agency_id is not null
 ),
 
 applications as (
@@ -101,11 +99,7 @@ final as (
         appeals.review_pending,
         appeals.litigation_corrected,
         appeals.litigation_total,
-        appeals.litigation_pending,
-        row_number() over (
-            partition by published.agency_id, published.report_year
-            order by published.publish_date desc nulls last, published.report_id
-        ) = 1 as enters_kpi
+        appeals.litigation_pending
     from published
     left join applications on applications.report_id = published.report_id
     left join outcomes on outcomes.report_id = published.report_id

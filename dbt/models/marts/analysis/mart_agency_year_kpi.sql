@@ -1,5 +1,5 @@
 -- KPIs per agency and year (domain.md §6; CONTRACT §2b). Ratios of sums, NULL on a zero denominator.
--- One published report per agency-year enters the sums (int_analysis__report_measures.enters_kpi);
+-- The published report of each agency-year (at most one: the record's canonical copy) enters the sums;
 -- n_reports counts the agency-year's published and quarantined reports, n_reports_with_errors those with an
 -- error check (quarantined: left out of the sums). Same formulas: dagster_project/devtools/kpi_oracle.py.
 with
@@ -8,11 +8,9 @@ counted_reports as (
     select
         reports.report_id,
         reports.report_year,
-        agency_names.agency_id
+        reports.agency_id
     from {{ ref('reports') }} as reports
-    inner join {{ source('raw_analysis', 'agency_names') }} as agency_names
-        on agency_names.agency_name = reports.agency_name
-    where reports.status in ('published', 'quarantined')
+    where reports.status in ('published', 'quarantined') and reports.agency_id is not null
 ),
 
 reports_with_errors as (
@@ -34,7 +32,6 @@ counts as (
 
 measures as (
     select * from {{ ref('int_analysis__report_measures') }}
-    where enters_kpi
 ),
 
 sums as (

@@ -12,10 +12,8 @@ reports as (
         reports.n_ambiguous,
         dim_agency.region_code
     from {{ ref('reports') }} as reports
-    left join {{ source('raw_analysis', 'agency_names') }} as agency_names
-        on agency_names.agency_name = reports.agency_name
     left join {{ ref('dim_agency') }} as dim_agency
-        on dim_agency.agency_id = agency_names.agency_id
+        on dim_agency.agency_id = reports.agency_id
     where reports.status <> 'duplicate'
 ),
 

@@ -17,9 +17,7 @@ counted_reports as (
         dim_agency.region_code,
         dim_agency.admin_level
     from {{ ref('reports') }} as reports
-    inner join {{ source('raw_analysis', 'agency_names') }} as agency_names
-        on agency_names.agency_name = reports.agency_name
-    inner join dim_agency on dim_agency.agency_id = agency_names.agency_id
+    inner join dim_agency on dim_agency.agency_id = reports.agency_id
     where reports.status in ('published', 'quarantined')
 ),
 
@@ -48,7 +46,6 @@ measures as (
         dim_agency.admin_level
     from {{ ref('int_analysis__report_measures') }} as measures
     inner join dim_agency on dim_agency.agency_id = measures.agency_id
-    where measures.enters_kpi
 ),
 
 sums as (

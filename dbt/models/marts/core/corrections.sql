@@ -10,7 +10,7 @@ corrections as (
 ),
 
 reports as (
-    select report_id, status from {{ ref('int_reports_classified') }}
+    select report_id, status from {{ ref('stg_raw__reports') }}
 ),
 
 final as (

@@ -1,24 +1,30 @@
 -- Table 四: administrative review and litigation, one row per published report × proceeding × result.
--- value_origin / value_as_printed / origin_note: see int_t4_cells_published.
 with
 
+published as (
+    select report_id, report_year, agency_name, template_version
+    from {{ ref('stg_raw__reports') }}
+    where status = 'published'
+),
+
 cells as (
-    select * from {{ ref('int_t4_cells_published') }}
+    select * from {{ ref('stg_raw__t4_cells') }}
 ),
 
 final as (
     select
-        report_id,
-        report_year,
-        agency_name,
-        template_version,
-        proceeding,
-        result,
-        value as count,
-        value_origin,
-        value_as_printed,
-        origin_note
+        published.report_id,
+        published.report_year,
+        published.agency_name,
+        published.template_version,
+        cells.proceeding,
+        cells.result,
+        cells.value as count,
+        cells.value_origin,
+        cells.value_as_printed,
+        cells.origin_note
     from cells
+    join published using (report_id)
 )
 
 select * from final

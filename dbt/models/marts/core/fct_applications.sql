@@ -1,26 +1,32 @@
 -- Table 三 input rows and the outcome total, one row per published report × applicant type.
 -- Four cells per row: value_origin is the row's most notable origin (manual > resolved > the parser's
 -- non-printed origins > printed), `<measure>_as_printed` keeps each value as the report states it, and
--- origin_note joins the notes of the row's cells (int_t3_cells_published).
+-- origin_note joins the notes of the row's cells.
 with
 
+published as (
+    select report_id, report_year, agency_name, template_version
+    from {{ ref('stg_raw__reports') }}
+    where status = 'published'
+),
+
 cells as (
-    select * from {{ ref('int_t3_cells_published') }}
+    select * from {{ ref('stg_raw__t3_cells') }}
     where row_code in ('received_new', 'carried_in', 'outcome_total', 'carried_out')
 ),
 
 applicant_types as (
-    select code as applicant_type, sort_order
+    select code as applicant_type
     from {{ ref('stg_raw__codes') }}
     where code_type = 't3_column'
 ),
 
 pivoted as (
     select
-        cells.report_id,
-        cells.report_year,
-        cells.agency_name,
-        cells.template_version,
+        published.report_id,
+        published.report_year,
+        published.agency_name,
+        published.template_version,
         cells.col_code as applicant_type,
         max(case when cells.row_code = 'received_new' then cells.value end) as received_new,
         max(case when cells.row_code = 'carried_in' then cells.value end) as carried_in,
@@ -36,6 +42,7 @@ pivoted as (
         max(case when cells.row_code = 'carried_out' then cells.value_as_printed end) as carried_out_as_printed,
         string_agg(cells.row_code || ': ' || cells.origin_note, '; ' order by cells.row_code) as origin_note
     from cells
+    join published using (report_id)
     join applicant_types on applicant_types.applicant_type = cells.col_code
     group by all
 ),

@@ -2,11 +2,17 @@
 -- Leaves follow the report's template: gov2021 has 21 (other_* split in three), gov2019 has 19
 -- (other_total is the leaf). Derived subtotals (denied_total …) are not stored: sum the leaves.
 -- `count` is the published value; value_origin / value_as_printed / origin_note say when it is not simply
--- what the report prints (int_t3_cells_published: manual corrections, resolved splits, derived cells).
+-- what the report prints (manual corrections, resolved splits, derived cells).
 with
 
+published as (
+    select report_id, report_year, agency_name, template_version
+    from {{ ref('stg_raw__reports') }}
+    where status = 'published'
+),
+
 cells as (
-    select * from {{ ref('int_t3_cells_published') }}
+    select * from {{ ref('stg_raw__t3_cells') }}
 ),
 
 leaves as (
@@ -23,10 +29,10 @@ applicant_types as (
 
 final as (
     select
-        cells.report_id,
-        cells.report_year,
-        cells.agency_name,
-        cells.template_version,
+        published.report_id,
+        published.report_year,
+        published.agency_name,
+        published.template_version,
         cells.col_code as applicant_type,
         cells.row_code as outcome_code,
         leaves.outcome_group,
@@ -35,9 +41,10 @@ final as (
         cells.value_as_printed,
         cells.origin_note
     from cells
+    join published using (report_id)
     join leaves
         on leaves.outcome_code = cells.row_code
-        and leaves.template_version = cells.template_version
+        and leaves.template_version = published.template_version
     join applicant_types on applicant_types.applicant_type = cells.col_code
 )
 

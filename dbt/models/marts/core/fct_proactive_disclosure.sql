@@ -1,10 +1,16 @@
 -- Table 二: proactive disclosure, one row per published report × item × measure.
--- value_origin / value_as_printed / origin_note: see int_t2_cells_published (e.g. `resolved` when a
--- run-together 规章 row was settled by the in-force chain T2.S2 with the neighbouring year).
+-- value_origin / value_as_printed / origin_note: e.g. `resolved` when a run-together 规章 row was settled by the
+-- in-force chain T2.S2 with the neighbouring year.
 with
 
+published as (
+    select report_id, report_year, agency_name, template_version, template_t2
+    from {{ ref('stg_raw__reports') }}
+    where status = 'published'
+),
+
 cells as (
-    select * from {{ ref('int_t2_cells_published') }}
+    select * from {{ ref('stg_raw__t2_cells') }}
 ),
 
 items as (
@@ -15,21 +21,22 @@ items as (
 
 final as (
     select
-        cells.report_id,
-        cells.report_year,
-        cells.agency_name,
-        cells.template_version,
+        published.report_id,
+        published.report_year,
+        published.agency_name,
+        published.template_version,
         items.block,
         cells.item,
         cells.measure,
-        cast(cells.value as double) as value,
+        cells.value,
         cells.value_origin,
-        cast(cells.value_as_printed as double) as value_as_printed,
+        cells.value_as_printed,
         cells.origin_note
     from cells
+    join published using (report_id)
     left join items
         on items.item = cells.item
-        and items.template_version = cells.template_version
+        and items.template_version = coalesce(published.template_t2, published.template_version)
 )
 
 select * from final

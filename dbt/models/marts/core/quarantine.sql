@@ -2,13 +2,13 @@
 with
 
 quarantined as (
-    select * from {{ ref('int_reports_classified') }}
+    select * from {{ ref('stg_raw__reports') }}
     where status = 'quarantined'
 ),
 
--- the errors after corrections (check_results: a corrected report that still fails shows its re-check)
+-- the errors after corrections (a corrected report that still fails shows its re-check)
 errors as (
-    select * from {{ ref('check_results') }}
+    select * from {{ ref('stg_raw__checks') }}
     where severity = 'error'
 ),
 

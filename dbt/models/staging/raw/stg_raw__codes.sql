@@ -1,21 +1,3 @@
-with
-
-source as (
-    select * from {{ source('raw', 'codes') }}
-),
-
-renamed as (
-    select
-        code_type,
-        code,
-        template_version,
-        label_zh,
-        kind,
-        parent_zh,
-        outcome_group,
-        block,
-        sort_order
-    from source
-)
-
-select * from renamed
+-- raw.codes as written by the record builder (dagster_project/lib/warehouse/record.py): finished records, columns as
+-- declared in dagster_project/lib/warehouse/schema.py. Staging only passes them on.
+select * from {{ source('raw', 'codes') }}

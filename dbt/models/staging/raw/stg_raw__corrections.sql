@@ -1,31 +1,3 @@
-with
-
-source as (
-    select * from {{ source('raw', 'corrections') }}
-),
-
-renamed as (
-    select
-        entry_no,
-        report_id,
-        source_path,
-        report_year,
-        agency_name,
-        tbl,
-        cell,
-        value,
-        original,
-        value_as_printed,
-        status,
-        stale_reason,
-        reason,
-        who,
-        corrected_on,
-        report,
-        errors_before,
-        errors_after,
-        corrections_file
-    from source
-)
-
-select * from renamed
+-- raw.corrections as written by the record builder (dagster_project/lib/warehouse/record.py): finished records, columns as
+-- declared in dagster_project/lib/warehouse/schema.py. Staging only passes them on.
+select * from {{ source('raw', 'corrections') }}
