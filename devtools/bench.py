@@ -199,23 +199,57 @@ def pipeline_available() -> tuple[bool, str]:
     return True, ""
 
 
+def _timed_run(gongkai: Path, landing: Path, warehouse: Path, timeout: float, cwd: Path | None = None
+               ) -> tuple[str, float | None, str]:
+    env = {**os.environ, "GONGKAI_SENSOR": "off", "GONGKAI_PROGRESS": "off"}
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run([str(gongkai), "run", "--landing", str(landing), "--warehouse", str(warehouse)],
+                              capture_output=True, timeout=timeout, env=env, cwd=cwd)
+    except subprocess.TimeoutExpired:
+        return "timeout", None, f"> {timeout:.0f}s"
+    secs = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        return f"exit {proc.returncode}", secs, tail[0][:150]
+    return "ok", secs, ""
+
+
 def time_pipeline(n: int, tmp: Path, seed: int, timeout: float) -> tuple[str, float | None, str]:
     """Time ``gongkai run`` on a fresh landing folder of ``n`` reports; (status, seconds, note)."""
     landing, warehouse = tmp / f"landing_{n}", tmp / f"warehouse_{n}"
     t0 = time.perf_counter()
     write_corpus(landing, n, FORMATS, seed, broken_share=0.05, unreadable_share=0.02, duplicate_share=0.03)
     gen = time.perf_counter() - t0
+    status, secs, note = _timed_run(_gongkai(), landing, warehouse, timeout)
+    return status, secs, note or f"corpus written in {gen:.1f}s"
+
+
+def time_increment(n: int, more: int, tmp: Path, seed: int, timeout: float) -> tuple[str, float | None, str]:
+    """Time ``gongkai run`` after adding ``more`` reports to the landing folder of :func:`time_pipeline` (n)."""
+    landing, warehouse = tmp / f"landing_{n}", tmp / f"warehouse_{n}"
+    write_corpus(landing / f"added_{more}", more, FORMATS, seed + 1, broken_share=0.05)
+    status, secs, note = _timed_run(_gongkai(), landing, warehouse, timeout)
+    return status, secs, note or f"{more} new files, {n:,} unchanged"
+
+
+def time_fresh_clone(tmp: Path, timeout: float) -> list[tuple[str, str, float | None, str]]:
+    """Clone this repository, ``make setup`` it, and time its first and second ``gongkai run`` on the sample
+    reports, each on a fresh warehouse (the fixed cost a new user meets)."""
+    repo = Path(__file__).resolve().parents[1]
+    clone = tmp / "clone"
+    subprocess.run(["git", "clone", "-q", str(repo), str(clone)], check=True)
     t0 = time.perf_counter()
-    try:
-        proc = subprocess.run([str(_gongkai()), "run", "--landing", str(landing), "--warehouse", str(warehouse)],
-                              capture_output=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return "timeout", None, f"> {timeout:.0f}s (corpus written in {gen:.1f}s)"
-    secs = time.perf_counter() - t0
-    if proc.returncode != 0:
-        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
-        return f"exit {proc.returncode}", secs, tail[0][:150]
-    return "ok", secs, f"corpus written in {gen:.1f}s"
+    setup = subprocess.run(["make", "-s", "setup"], cwd=clone, capture_output=True, timeout=timeout)
+    if setup.returncode != 0:
+        return [("make setup", f"exit {setup.returncode}", None, setup.stderr.decode(errors="replace")[-150:])]
+    rows = [("make setup", "ok", time.perf_counter() - t0, "venv from the lock (uv cache), dbt parse, bytecode")]
+    gongkai = clone / ".venv" / "bin" / "gongkai"
+    for label in ("first gongkai run", "second gongkai run"):
+        wh = tmp / f"clone_wh_{label.split()[0]}"
+        status, secs, note = _timed_run(gongkai, clone / "data" / "landing", wh, timeout, cwd=clone)
+        rows.append((label, status, secs, note or "sample reports, fresh warehouse"))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--run-sizes", default="1000,10000", help="landing sizes for --run (default 1000,10000)")
     ap.add_argument("--run-timeout", type=float, default=3600.0)
     ap.add_argument("--no-parse", action="store_true", help="skip the throughput part")
+    ap.add_argument("--increment", type=int, default=0,
+                    help="after the largest --run size, add this many files and time the run again")
+    ap.add_argument("--fresh-clone", action="store_true",
+                    help="time make setup and the first and second gongkai run of a fresh clone")
     a = ap.parse_args(argv)
     formats = [f for f in a.formats.split(",") if f]
     unknown = [f for f in formats if f not in FORMATS]
@@ -259,7 +297,17 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 status, secs, note = time_pipeline(n, tmp, a.seed, a.run_timeout)
                 rate = f"{n / secs:.1f}" if secs else "—"
-                print(f"{'':<28}{n:>8}{status:>10}{(f'{secs:.1f}' if secs else '—'):>10}{rate:>11}  {note}")
+                print(f"{'':<28}{n:>8}{status:>10}{(f'{secs:.1f}' if secs else '—'):>10}{rate:>11}  {note}",
+                      flush=True)
+            if ok and a.increment and sizes:
+                n = max(sizes)
+                status, secs, note = time_increment(n, a.increment, tmp, a.seed, a.run_timeout)
+                print(f"{'  + new files':<28}{a.increment:>8}{status:>10}{(f'{secs:.1f}' if secs else '—'):>10}"
+                      f"{'—':>11}  {note}", flush=True)
+        if a.fresh_clone:
+            print(f"\n{'fresh clone':<28}{'status':>18}{'seconds':>10}  note")
+            for label, status, secs, note in time_fresh_clone(tmp, a.run_timeout):
+                print(f"{label:<28}{status:>18}{(f'{secs:.1f}' if secs else '—'):>10}  {note}", flush=True)
     return 0
 
 

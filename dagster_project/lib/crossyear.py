@@ -39,8 +39,11 @@ from __future__ import annotations
 import copy
 import math
 from collections import defaultdict
+from collections.abc import Iterator, Mapping, MutableMapping
 
-from dagster_project.lib.parsing.template import C7
+import numpy as np
+
+from dagster_project.lib.parsing.template import C7, SUBTOTALS, T2_BLOCKS, T3_ROW_CODES, T4_KEYS
 
 SEVERITY = "warn"
 IN_FORCE_ITEMS = ("rules", "normative_docs")
@@ -50,6 +53,89 @@ OUTLIER_BASE = 20
 DIGITS_JUMP = 2
 MAX_DIFF_CELLS = 10
 _SKIP_STATUS = {"unreadable", "not_a_report"}
+
+
+# ------------------------------------------------------------------ dense table rows
+# Every cell code of each table (both templates), sorted: a report's table is one float row over these slots.
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "t2": tuple(sorted({f"{i.code}__{m.code}" for blocks in T2_BLOCKS.values() for b in blocks for i in b.items
+                        for m in b.measures})),
+    "t3": tuple(sorted({f"{r}__{c}" for rows in T3_ROW_CODES.values() for r in rows for c in C7}
+                       | {f"{sub}__{c}" for subs in SUBTOTALS.values() for sub in subs for c in C7})),
+    "t4": tuple(sorted(T4_KEYS)),
+}
+SLOTS: dict[str, dict[str, int]] = {t: {k: i for i, k in enumerate(keys)} for t, keys in TABLE_KEYS.items()}
+_DECIMAL = {f"{i.code}__{m.code}" for blocks in T2_BLOCKS.values() for b in blocks for i in b.items
+            for m in b.measures if m.kind in ("decimal", "money")}
+_DECIMAL_SLOT = {t: np.array([k in _DECIMAL for k in keys], dtype=bool) for t, keys in TABLE_KEYS.items()}
+_POW10 = 10.0 ** np.arange(0, 19)
+
+
+def _value(key: str, f: float):
+    """A stored float as the number it is: int for whole counts, float for amounts (None for NaN)."""
+    if f != f:
+        return None
+    return int(f) if f.is_integer() and key not in _DECIMAL else f
+
+
+class Cells(MutableMapping):
+    """One report table as a dense float row over :data:`TABLE_KEYS` (NaN = blank/absent), read and written like
+    the ``{cell: value}`` dict of CONTRACT §3. The heavy checks (X.S8, X.S10) compare whole rows at once."""
+
+    __slots__ = ("table", "row")
+
+    def __init__(self, table: str, row: np.ndarray | None = None):
+        self.table = table
+        self.row = np.full(len(TABLE_KEYS[table]), np.nan) if row is None else row
+
+    @classmethod
+    def of(cls, table: str, cells) -> "Cells":
+        """A copy of ``cells`` (a Cells or a mapping; blanks, non-numbers and unknown codes are absent)."""
+        if isinstance(cells, Cells):
+            return cls(table, cells.row.copy())
+        out = cls(table)
+        slots = SLOTS[table]
+        for k, v in (cells or {}).items():
+            v = _num(v)
+            if v is not None and k in slots:
+                out.row[slots[k]] = float(v)
+        return out
+
+    def __getitem__(self, key: str):
+        i = SLOTS[self.table].get(key)
+        v = None if i is None else _value(key, float(self.row[i]))
+        if v is None:
+            raise KeyError(key)
+        return v
+
+    def get(self, key: str, default=None):
+        i = SLOTS[self.table].get(key)
+        if i is None:
+            return default
+        v = _value(key, float(self.row[i]))
+        return default if v is None else v
+
+    def __setitem__(self, key: str, value) -> None:
+        v = _num(value)
+        self.row[SLOTS[self.table][key]] = np.nan if v is None else float(v)
+
+    def __delitem__(self, key: str) -> None:
+        self.row[SLOTS[self.table][key]] = np.nan
+
+    def __iter__(self) -> Iterator[str]:
+        keys = TABLE_KEYS[self.table]
+        return (keys[i] for i in np.flatnonzero(~np.isnan(self.row)))
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(~np.isnan(self.row)))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Cells):
+            return self.table == other.table and bool(np.array_equal(self.row, other.row, equal_nan=True))
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
+
+    def __repr__(self) -> str:
+        return f"Cells({self.table}, {dict(self.items())!r})"
 
 
 def _num(v):
@@ -86,7 +172,7 @@ def _prepared(reports: list[dict]) -> list[dict]:
         r = dict(rep)
         r["report_year"] = int(r["report_year"])
         for t in ("t2", "t3", "t4"):
-            r[t] = dict(r.get(t) or {})
+            r[t] = Cells.of(t, r.get(t))
         r["ambiguous"] = dict(r.get("ambiguous") or {})
         out.append(r)
     return out
@@ -103,10 +189,22 @@ def _groups(reports: list[dict]) -> dict[tuple[str, int], list[dict]]:
 
 
 # ------------------------------------------------------------------ resolution of ambiguous parts
-def _t2_in_force_ok(item: str, cand: dict, this: dict, prev: dict | None, nxt: dict | None) -> bool | None:
+class _Overlay:
+    """A candidate reading over the report's own table: the candidate's cells first (no copy of the table)."""
+
+    __slots__ = ("cand", "base")
+
+    def __init__(self, cand: dict, base):
+        self.cand, self.base = cand, base
+
+    def get(self, key: str):
+        return self.cand[key] if key in self.cand else self.base.get(key)
+
+
+def _t2_in_force_ok(item: str, cand: dict, this, prev: dict | None, nxt: dict | None) -> bool | None:
     """T2.S2 for a candidate reading of ``t2.<item>``; None when no neighbour can judge it."""
     verdicts = []
-    v = {**this, **cand}
+    v = _Overlay(cand, this)
     if prev is not None:
         p = _num(prev["t2"].get(f"{item}__in_force"))
         i, r, f = (_num(v.get(f"{item}__{m}")) for m in ("issued", "repealed", "in_force"))
@@ -120,10 +218,10 @@ def _t2_in_force_ok(item: str, cand: dict, this: dict, prev: dict | None, nxt: d
     return all(verdicts) if verdicts else None
 
 
-def _t2_items_ok(item: str, cand: dict, this: dict, prev: dict | None, nxt: dict | None) -> bool | None:
+def _t2_items_ok(item: str, cand: dict, this, prev: dict | None, nxt: dict | None) -> bool | None:
     """T2.S3 (gov2019) for a candidate reading of ``t2.<item>``."""
     verdicts = []
-    v = {**this, **cand}
+    v = _Overlay(cand, this)
     if prev is not None:
         pp, pc = _num(prev["t2"].get(f"{item}__items_prev_year")), _num(prev["t2"].get(f"{item}__items_change"))
         cp = _num(v.get(f"{item}__items_prev_year"))
@@ -176,11 +274,25 @@ def _by_duplicate(part: str, cands: list[dict], rep: dict, group: list[dict]) ->
     """Another copy of the same agency-year (the HTML page of a scraped text, say) that reads the part without
     ambiguity and agrees with exactly one candidate settles it."""
     table = part.partition(".")[0]
+    keys = list(dict.fromkeys(k for c in cands for k in c))
+    # a candidate agrees when the copy states every cell the candidate gives, with the same value. Candidates
+    # normally give the same cells: then a reading is a tuple of floats (None where the candidate has no number,
+    # which never equals) compared with the copy's row in one step.
+    slots = SLOTS[table]
+    uniform = all(c and len(c) == len(keys) for c in cands) and all(k in slots for k in keys)
+    if uniform:
+        idx = [slots[k] for k in keys]
+        readings = [tuple(None if (v := _num(c[k])) is None else float(v) for k in keys) for c in cands]
     for other in group:
         if other is rep or part in other["ambiguous"]:
             continue
-        same = [i for i, c in enumerate(cands)
-                if c and all(_num(other[table].get(k)) == _num(v) and _num(v) is not None for k, v in c.items())]
+        if uniform and isinstance(other[table], Cells):
+            theirs = tuple(other[table].row[idx].tolist())
+            same = [i for i, mine in enumerate(readings) if mine == theirs]
+        else:
+            theirs_d = {k: _num(other[table].get(k)) for k in keys}
+            same = [i for i, c in enumerate(cands)
+                    if c and all(_num(v) is not None and _num(v) == theirs_d[k] for k, v in c.items())]
         if len(same) == 1:
             return same[0], f"X.S10 with {other['report_year']} duplicate report {other['report_id']}"
     return None
@@ -330,38 +442,59 @@ def _digits(v) -> int:
     return len(str(int(abs(v))))
 
 
-def _outliers(canon: dict, key, rep: dict, history: dict) -> list[dict]:
+def _ndigits(a: np.ndarray) -> np.ndarray:
+    """Digits of the whole part of each |value| (as ``_digits``), exactly: by comparison with powers of ten."""
+    return np.maximum(np.searchsorted(_POW10, np.floor(np.abs(a)), side="right"), 1)
+
+
+def _ratio_outlier(canon: dict, key, rep: dict) -> list[dict]:
     aid, y = key
-    rows = []
     prev = canon.get((aid, y - 1))
-    if prev is not None:
-        cur, base = _num(rep["t3"].get("received_new__total")), _num(prev["t3"].get("received_new__total"))
-        if cur is not None and base is not None and base >= OUTLIER_BASE and (
-            cur > OUTLIER_RATIO * base or cur * OUTLIER_RATIO < base
-        ):
-            rows.append(
-                _row(rep, "X.S8", ["received_new__total"], base, cur,
+    if prev is None:
+        return []
+    cur, base = _num(rep["t3"].get("received_new__total")), _num(prev["t3"].get("received_new__total"))
+    if cur is not None and base is not None and base >= OUTLIER_BASE and (
+        cur > OUTLIER_RATIO * base or cur * OUTLIER_RATIO < base
+    ):
+        return [_row(rep, "X.S8", ["received_new__total"], base, cur,
                      f"received_new.total {base} → {cur} ({cur / base:.1f}×) against the {y - 1} report "
-                     f"{prev['report_id']}: more than a {OUTLIER_RATIO}× change")
-            )
-    earlier = history.get(aid, {})
-    for table in ("t2", "t3", "t4"):
-        for cell, v in rep[table].items():
-            if not (type(v) is int and v >= 100):  # only whole numbers of 3+ digits can jump 2 digits
-                v = _num(v)
-                if v is None or v < 100 or v != int(v):
-                    continue
-            hist = [h for yy, h in earlier.get((table, cell), []) if yy < y]
-            if not hist:
-                continue
-            top = max(hist)
-            if _digits(v) >= _digits(top) + DIGITS_JUMP:
-                rows.append(
+                     f"{prev['report_id']}: more than a {OUTLIER_RATIO}× change")]
+    return []
+
+
+def _digit_jumps(canon: dict) -> dict[tuple[str, int], list[dict]]:
+    """X.S8 digit jumps, per canonical report: a whole value ≥ 100 with at least DIGITS_JUMP more digits than
+    the largest value of the same cell in the agency's earlier canonical reports. One pass per agency and table
+    over its rows sorted by year (running maximum of the earlier years)."""
+    by_agency: dict[str, list[int]] = defaultdict(list)
+    for aid, y in canon:
+        by_agency[aid].append(y)
+    out: dict[tuple[str, int], list[dict]] = defaultdict(list)
+    for aid, years in by_agency.items():
+        if len(years) < 2:
+            continue
+        years.sort()
+        reps = [canon[(aid, y)] for y in years]
+        for table in ("t2", "t3", "t4"):
+            m = np.vstack([r[table].row for r in reps])
+            earlier = np.fmax.accumulate(m, axis=0)[:-1]  # max over years up to i, NaN where none
+            cur = m[1:]
+            with np.errstate(invalid="ignore"):
+                hit = ((cur >= 100) & (cur == np.floor(cur)) & ~np.isnan(earlier)
+                       & (_ndigits(np.nan_to_num(cur)) >= _ndigits(np.nan_to_num(earlier)) + DIGITS_JUMP))
+            for i, j in zip(*np.nonzero(hit)):
+                rep, cell = reps[i + 1], TABLE_KEYS[table][j]
+                v, top = _value(cell, float(cur[i, j])), _value(cell, float(earlier[i, j]))
+                out[(aid, years[i + 1])].append(
                     _row(rep, "X.S8", [cell], top, v,
                          f"{cell} = {v} has {_digits(v)} digits; this agency's earlier maximum is {top}: "
-                         f"likely a split error")
-                )
-    return rows
+                         f"likely a split error"))
+    return out
+
+
+def _differing(a: Cells, b: Cells) -> np.ndarray:
+    """Slots where two rows of one table differ (blank = blank), in code order."""
+    return np.flatnonzero(~((a.row == b.row) | (np.isnan(a.row) & np.isnan(b.row))))
 
 
 def _duplicates(groups: dict) -> list[dict]:
@@ -371,25 +504,26 @@ def _duplicates(groups: dict) -> list[dict]:
             continue
         canon = reps[0]
         for other in reps[1:]:
-            diffs = []
-            for table in ("t2", "t3", "t4"):
-                for cell in sorted(set(canon[table]) | set(other[table])):
-                    a, b = _num(canon[table].get(cell)), _num(other[table].get(cell))
-                    if a != b:
-                        diffs.append((cell, a, b))
-            if not diffs:
+            slots = [(table, _differing(canon[table], other[table])) for table in ("t2", "t3", "t4")]
+            n_diff = sum(len(j) for _, j in slots)
+            if not n_diff:
                 continue
             # one warning on each copy, naming the differing cells (the first MAX_DIFF_CELLS)
-            shown = diffs[:MAX_DIFF_CELLS]
+            shown = []
+            for table, js in slots:
+                for j in js[:MAX_DIFF_CELLS - len(shown)]:
+                    key = TABLE_KEYS[table][j]
+                    shown.append((key, _value(key, float(canon[table].row[j])),
+                                  _value(key, float(other[table].row[j]))))
             cells = [c for c, _, _ in shown]
             listed = ", ".join(f"{c} {b} vs {a}" for c, a, b in shown)
-            more = f" (+{len(diffs) - len(shown)} more cells)" if len(diffs) > len(shown) else ""
+            more = f" (+{n_diff - len(shown)} more cells)" if n_diff > len(shown) else ""
             first_a, first_b = shown[0][1], shown[0][2]
             rows.append(_row(other, "X.S10", cells, first_a, first_b,
                              f"duplicate of {canon['report_id']} (canonical) for the same agency and year {y}; "
-                             f"{len(diffs)} cells differ (here vs there): {listed}{more}"))
+                             f"{n_diff} cells differ (here vs there): {listed}{more}"))
             rows.append(_row(canon, "X.S10", cells, first_b, first_a,
-                             f"duplicate {other['report_id']} for the same agency and year {y}; {len(diffs)} cells "
+                             f"duplicate {other['report_id']} for the same agency and year {y}; {n_diff} cells "
                              f"differ (there vs here): {listed}{more}"))
     return rows
 
@@ -397,23 +531,19 @@ def _duplicates(groups: dict) -> list[dict]:
 def cross_report_checks(reports: list[dict]) -> tuple[list[dict], list[dict]]:
     """Resolve ambiguous parts by neighbouring years, then run X.S1, T2.S2, T2.S3, X.S8 and X.S10.
 
-    Returns (check rows, resolutions); see the module docstring. The checks see the resolved values.
+    Returns (check rows, resolutions); see the module docstring. The checks see the resolved values. Tables may
+    be plain dicts or :class:`Cells`; the reports given are never changed.
     """
     reps, resolutions = resolve_ambiguous(reports)
     groups = _groups(reps)
     canon = {k: v[0] for k, v in groups.items()}
-    history: dict[str, dict[tuple[str, str], list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
-    for (aid, y), rep in canon.items():
-        for table in ("t2", "t3", "t4"):
-            for cell, v in rep[table].items():
-                v = _num(v)
-                if v is not None:
-                    history[aid][(table, cell)].append((y, v))
+    jumps = _digit_jumps(canon)
     rows = _duplicates(groups)
     for key in sorted(canon):
         rep = canon[key]
         rows += _carry_over(canon, key, rep)
         rows += _in_force(canon, key, rep)
         rows += _items_chain(canon, key, rep)
-        rows += _outliers(canon, key, rep, history)
+        rows += _ratio_outlier(canon, key, rep)
+        rows += jumps.get(key, [])
     return rows, resolutions

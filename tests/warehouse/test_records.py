@@ -56,9 +56,10 @@ def build(tmp_path: Path, results: dict[str, dict] | None, monkeypatch, correcti
         (land / name).write_bytes(data)
     run_ingest(land, cdir)
     files, skipped = landing.scan_landing(land)
+    with store.RecordFiles(tmp_path / "records") as out:
+        res = record.build(files, skipped, cdir, ingest.parser_version(), out, corrections, "corr.yaml")
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    with store.RawWriter(con) as w:
-        res = record.build(files, skipped, cdir, ingest.parser_version(), w, corrections, "corr.yaml")
+    store.load_records(con, out)
     return Built(con, res, land)
 
 

@@ -10,6 +10,7 @@ Three thin assets around ``lib/warehouse`` (``landing.py``, ``ingest.py``, ``rec
 """
 
 import logging
+import shutil
 
 import dagster as dg
 
@@ -81,13 +82,15 @@ def report_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     corrections = load_corrections(corrections_path)  # validated again by `gongkai run` before anything runs
     version = ingest.parser_version()
     log = _logger(context)
+    with store.RecordFiles(paths.state / "records") as out:
+        res = record.build(files, skipped, paths.parse_cache, version, out, corrections, str(corrections_path),
+                           progress=log)
     con = store.connect(paths.duckdb)
     try:
-        with store.RawWriter(con) as writer:
-            res = record.build(files, skipped, paths.parse_cache, version, writer, corrections,
-                               str(corrections_path), progress=log)
+        store.load_records(con, out)
     finally:
         con.close()
+    shutil.rmtree(out.folder, ignore_errors=True)
     state = cache.load_state(paths.parse_cache, version)
     listing_reads = {f.source_path: state.reads[f.source_path].read_at_ns for f in files
                      if f.source_path in state.reads}

@@ -41,7 +41,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dagster_project.lib import corrections as C
-from dagster_project.lib.parsing.template import T2_BLOCKS, T3_ROW_CODES, T4_KEYS, C7
+from dagster_project.lib.crossyear import SLOTS, TABLE_KEYS, Cells
+from dagster_project.lib.parsing.template import T2_BLOCKS
 from dagster_project.lib.warehouse import cache
 from dagster_project.lib.warehouse.landing import FileStat, Skipped, ext_format
 from dagster_project.lib.warehouse.schema import CELL_TABLES, CHECKS, REPORTS, arrow_schema
@@ -397,53 +398,65 @@ def filing_checks(reps: Iterable[Rep]) -> None:
 
 # ---------------------------------------------------------------- cross-report checks
 
-CELL_KEYS: tuple[str, ...] = tuple(dict.fromkeys(
-    [f"{r}__{c}" for v in T3_ROW_CODES.values() for r in v for c in C7] + list(T4_KEYS)
-    + [f"{i.code}__{m.code}" for blocks in T2_BLOCKS.values() for b in blocks for i in b.items for m in b.measures]))
-_KEY_TABLE = {**{k: "t3" for v in T3_ROW_CODES.values() for r in v for k in (f"{r}__{c}" for c in C7)},
-              **{k: "t4" for k in T4_KEYS},
-              **{f"{i.code}__{m.code}": "t2" for blocks in T2_BLOCKS.values() for b in blocks for i in b.items
-                 for m in b.measures}}
-_KEY_ARRAY = pa.array(CELL_KEYS, type=pa.string())
+def _cell_codes(flat: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """For flattened cache cells: the table (index into ``CELL_TABLE_NAMES``, -1 if none) and the slot in that
+    table's :data:`crossyear.TABLE_KEYS` (-1 for codes outside the templates) of each cell. The string columns
+    are dictionary-encoded (a few dozen distinct codes), so the lookup is a small table, not per-cell Python."""
+    tbl = pc.struct_field(flat, "tbl").dictionary_encode()
+    row = pc.struct_field(flat, "row").dictionary_encode()
+    col = pc.struct_field(flat, "col").dictionary_encode()
+    tnames, rnames, cnames = (a.dictionary.to_pylist() for a in (tbl, row, col))
+    t_lut = np.array([CELL_TABLE_NAMES.index(t) if t in CELL_TABLE_NAMES else -1 for t in tnames] or [-1])
+    s_lut = np.full((max(len(tnames), 1), max(len(rnames), 1), max(len(cnames), 1)), -1, dtype=np.int64)
+    for ti, t in enumerate(tnames):
+        slots = SLOTS.get(t, {})
+        for ri, r in enumerate(rnames):
+            for ci, c in enumerate(cnames):
+                s_lut[ti, ri, ci] = slots.get(f"{r}__{c}", -1)
+    ti, ri, ci = (a.indices.to_numpy(zero_copy_only=False) for a in (tbl, row, col))
+    return t_lut[ti], s_lut[ti, ri, ci]
 
 
-def _panel_matrix(panel: list[Rep], cache_dir: Path, version: str) -> np.ndarray:
-    """Dense float matrix (panel report × CELL_KEYS) of the panel's parsed values, NaN where blank/absent."""
+CELL_TABLE_NAMES = ("t2", "t3", "t4")
+
+
+def _panel_matrices(panel: list[Rep], cache_dir: Path, version: str) -> dict[str, np.ndarray]:
+    """Per table, a dense float matrix (panel report × :data:`crossyear.TABLE_KEYS`) of the parsed values, NaN
+    where blank or absent: one pass over the cache's ``cells`` column, no per-cell Python."""
     row_of = {r.parse_key: i for i, r in enumerate(panel)}
-    m = np.full((len(panel), len(CELL_KEYS)), np.nan)
+    out = {t: np.full((len(panel), len(TABLE_KEYS[t])), np.nan) for t in CELL_TABLE_NAMES}
     for t in cache.iter_payloads(cache_dir, set(row_of), columns=["cells"], parser_version=version):
         rows = np.array([row_of[k] for k in t.column("parse_key").to_pylist()], dtype=np.int64)
         cells = t.column("cells").combine_chunks()
-        parents = pc.list_parent_indices(cells).to_numpy(zero_copy_only=False)
+        if not len(cells.values):
+            continue
+        parents = rows[pc.list_parent_indices(cells).to_numpy(zero_copy_only=False)]
         flat = pc.list_flatten(cells)
-        keys = pc.binary_join_element_wise(pc.struct_field(flat, "row"), pc.struct_field(flat, "col"), "__")
-        slot = pc.fill_null(pc.index_in(keys, value_set=_KEY_ARRAY), -1).to_numpy(zero_copy_only=False)
+        tables, slots = _cell_codes(flat)
         vals = pc.fill_null(pc.struct_field(flat, "value"), np.nan).to_numpy(zero_copy_only=False)
-        sel = slot >= 0  # cells of codes outside the templates take no part
-        m[rows[parents[sel]], slot[sel]] = vals[sel]
-    return m
+        for k, name in enumerate(CELL_TABLE_NAMES):
+            sel = (tables == k) & (slots >= 0)  # cells of codes outside the templates take no part
+            out[name][parents[sel], slots[sel]] = vals[sel]
+    return out
 
 
-def _panel_dict(r: Rep, values: np.ndarray) -> dict:
-    tables: dict[str, dict] = {"t2": {}, "t3": {}, "t4": {}}
-    for j in np.flatnonzero(~np.isnan(values)):
-        key = CELL_KEYS[j]
-        v = float(values[j])
-        tables[_KEY_TABLE[key]][key] = v if _is_decimal(key) or not v.is_integer() else int(v)
-    for key, (tbl, v, _, _) in r.overlays.items():  # corrected values take part as corrected
-        if v is not None:
-            tables[tbl][key] = _int_if_whole(v)
+def _panel_report(r: Rep, i: int, m: dict[str, np.ndarray]) -> dict:
+    """A panel report for ``crossyear``: its tables are rows of the matrices (corrected values written in)."""
+    tables = {t: Cells(t, m[t][i]) for t in CELL_TABLE_NAMES}
+    for key, (tbl, v, origin, _) in r.overlays.items():
+        if origin == ORIGIN_MANUAL and key in SLOTS[tbl]:
+            tables[tbl][key] = v
     return {"report_id": r.report_id, "agency_id": r.agency_id, "report_year": r.report_year,
             "template_version": r.template_version, "status": r.parse_status, "publish_date": r.publish_date,
             "is_canonical": r.canonical_report_id == r.report_id, **tables, "ambiguous": r.ambiguous}
 
 
-PANEL_BATCH = 20_000  # reports of multi-report agencies whose values are held at once (a dense float matrix)
+PANEL_BATCH = 20_000  # panel reports handed to crossyear at once (it copies their rows)
 
 
 def _cross_report(reps: list[Rep], cache_dir: Path, version: str) -> tuple[Counter, int]:
-    """Cross-report checks and resolutions over agencies with more than one usable report, agency batch by
-    agency batch (every check and resolution concerns one agency's reports)."""
+    """Cross-report checks and resolutions over agencies with more than one usable report, in batches of whole
+    agencies (every check and resolution concerns one agency's reports)."""
     from dagster_project.lib.crossyear import cross_report_checks
 
     usable = [r for r in reps if r.parsed and r.content_copy == 1 and r.report_year is not None and r.agency_id]
@@ -451,21 +464,21 @@ def _cross_report(reps: list[Rep], cache_dir: Path, version: str) -> tuple[Count
     for r in usable:
         per_agency[r.agency_id].append(r)
     agencies = sorted(a for a, members in per_agency.items() if len(members) > 1)
+    panel = [r for a in agencies for r in per_agency[a]]
+    index = {r.report_id: i for i, r in enumerate(panel)}
+    matrices = _panel_matrices(panel, cache_dir, version) if panel else {}
     warnings: Counter = Counter()
     n_resolved = 0
     by_id = {r.report_id: r for r in usable}
     i = 0
-    while i < len(agencies):  # agencies in batches: the dense matrix stays bounded
+    while i < len(agencies):
         group, n = [], 0
         while i < len(agencies) and (n == 0 or n + len(per_agency[agencies[i]]) <= PANEL_BATCH):
             group.append(agencies[i])
             n += len(per_agency[agencies[i]])
             i += 1
-        panel = [r for a in group for r in per_agency[a]]
-        matrix = _panel_matrix(panel, cache_dir, version)
-        dicts = [_panel_dict(r, matrix[k]) for k, r in enumerate(panel)]
-        del matrix
-        rows, resolutions = cross_report_checks(dicts)
+        batch = [_panel_report(r, index[r.report_id], matrices) for a in group for r in per_agency[a]]
+        rows, resolutions = cross_report_checks(batch)
         for row in rows:
             by_id[row["report_id"]].extra.append(("cross_report", row))
             warnings[row["check_id"]] += 1
@@ -536,43 +549,59 @@ def _check_row(rid: str, seq: int, origin: str, c: dict) -> dict:
 _CELL_COLS = {"t2": ("item", "measure"), "t3": ("row_code", "col_code"), "t4": ("proceeding", "result")}
 
 
+CELL_STATUSES = ("published", "quarantined")  # reports whose cells are stored (duplicates: see their canonical copy)
+
+
 def _write_chunk(t: pa.Table, by_key: dict[str, list[Rep]], writer: Writer, rows: Counter) -> None:
-    """Cells and parse checks of the reports of one cache chunk."""
+    """Cells (of published and quarantined reports) and parse checks (of every parsed report) of one cache chunk."""
     keys = t.column("parse_key").to_pylist()
-    take, rids = [], []
+    take, rids, with_cells = [], [], []
     for i, k in enumerate(keys):
         for r in by_key.get(k, ()):
             if r.parsed:
                 take.append(i)
                 rids.append(r.report_id)
+                with_cells.append(r.status in CELL_STATUSES)
     if not take:
         return
-    t = t.take(pa.array(take, type=pa.int64()))
+    if len(take) != t.num_rows or take[-1] != len(take) - 1:  # some contents are not listed, or are listed twice
+        t = t.take(pa.array(take, type=pa.int64()))
     rid_arr = pa.array(rids, type=pa.string())
     reps = {r.report_id: r for k in set(keys) for r in by_key.get(k, ())}
 
     # cells ------------------------------------------------------------------------------------
     cells = t.column("cells").combine_chunks()
+    if not all(with_cells):
+        cells = cells.filter(pa.array(with_cells))
+        rid_arr_cells = rid_arr.filter(pa.array(with_cells))
+    else:
+        rid_arr_cells = rid_arr
     parents = pc.list_parent_indices(cells)
     flat = pc.list_flatten(cells)
-    cell_rid = pc.take(rid_arr, parents)
+    cell_rid = pc.take(rid_arr_cells, parents)
     tbl = pc.struct_field(flat, "tbl")
     row, col = pc.struct_field(flat, "row"), pc.struct_field(flat, "col")
     printed = pc.struct_field(flat, "value")
     origin = pc.fill_null(pc.struct_field(flat, "origin"), "printed")
     value, note = printed, pa.nulls(len(flat), pa.string())
     overlaid = {rid for rid in set(rids) if reps[rid].overlays}
-    if overlaid:
-        mask = pc.is_in(cell_rid, value_set=pa.array(sorted(overlaid), type=pa.string())).to_numpy(
-            zero_copy_only=False)
-        idx = np.flatnonzero(mask)
-        v_l, o_l, n_l = printed.to_pylist(), origin.to_pylist(), [None] * len(flat)
-        rid_l, row_l, col_l = (cell_rid.take(idx).to_pylist(), row.take(idx).to_pylist(), col.take(idx).to_pylist())
-        for j, rid, rw, cl in zip(idx, rid_l, row_l, col_l):
+    if overlaid:  # the few corrected / resolved cells: found by their report, patched in place (Arrow, no copy)
+        idx = np.flatnonzero(pc.is_in(cell_rid, value_set=pa.array(sorted(overlaid), type=pa.string()))
+                             .to_numpy(zero_copy_only=False))
+        hits, new = [], []
+        for j, rid, rw, cl in zip(idx, cell_rid.take(idx).to_pylist(), row.take(idx).to_pylist(),
+                                  col.take(idx).to_pylist()):
             ov = reps[rid].overlays.get(f"{rw}__{cl}")
             if ov is not None:
-                _, v_l[j], o_l[j], n_l[j] = ov
-        value, origin, note = pa.array(v_l, pa.float64()), pa.array(o_l, pa.string()), pa.array(n_l, pa.string())
+                hits.append(j)
+                new.append(ov)
+        if hits:
+            mask = np.zeros(len(flat), dtype=bool)
+            mask[hits] = True
+            mask = pa.array(mask)
+            value = pc.replace_with_mask(printed, mask, pa.array([o[1] for o in new], pa.float64()))
+            origin = pc.replace_with_mask(origin, mask, pa.array([o[2] for o in new], pa.string()))
+            note = pc.replace_with_mask(note, mask, pa.array([o[3] for o in new], pa.string()))
     for name, table in CELL_TABLES.items():
         sel = pc.equal(tbl, name)
         a, b = _CELL_COLS[name]

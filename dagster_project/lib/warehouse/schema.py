@@ -60,6 +60,8 @@ LIST_S = pa.list_(pa.string())
 
 _REPORT_ID = _c("report_id", S, "Stable report id: the first 16 hex digits of the file's sha256; a second file "
                                 "with identical bytes gets `-<8 hex of sha256(source_path)>`.")
+_CELLS_OF = ("of every published or quarantined report (a duplicate's are its canonical copy's; X.S10 names the "
+             "cells where they differ)")
 _CELL_TAIL = (
     _c("value_origin", S, "Where the published value comes from: printed, derived (a blank 总计 filled in), "
                           "blank_as_zero, symbol_as_zero, not_applicable, resolved (an ambiguous split settled by a "
@@ -101,7 +103,7 @@ REPORTS = Table("reports", "One finished record per file of the landing folder (
     _c("n_resolved_parts", I32, "Ambiguous parts settled by a neighbouring year or a duplicate copy."),
 ))
 
-T2_CELLS = Table("t2_cells", "Table 二 (主动公开) cells of every parsed report, one row per item × measure.", (
+T2_CELLS = Table("t2_cells", f"Table 二 (主动公开) cells {_CELLS_OF}, one row per item × measure.", (
     _REPORT_ID,
     _c("item", S, "Table 二 item code (domain.md §7.2)."),
     _c("measure", S, "Table 二 measure code."),
@@ -109,7 +111,7 @@ T2_CELLS = Table("t2_cells", "Table 二 (主动公开) cells of every parsed rep
     _c("value_as_printed", F64, "The parser's reading of the report."),
     *_CELL_TAIL,
 ))
-T3_CELLS = Table("t3_cells", "Table 三 (依申请公开) cells of every parsed report, one row per row × column.", (
+T3_CELLS = Table("t3_cells", f"Table 三 (依申请公开) cells {_CELLS_OF}, one row per row × column.", (
     _REPORT_ID,
     _c("row_code", S, "Table 三 row code (domain.md §7.3)."),
     _c("col_code", S, "Applicant type (domain.md §7.4)."),
@@ -117,7 +119,7 @@ T3_CELLS = Table("t3_cells", "Table 三 (依申请公开) cells of every parsed 
     _c("value_as_printed", I64, "The parser's reading of the report."),
     *_CELL_TAIL,
 ))
-T4_CELLS = Table("t4_cells", "Table 四 (行政复议、行政诉讼) cells of every parsed report, one row per proceeding × "
+T4_CELLS = Table("t4_cells", f"Table 四 (行政复议、行政诉讼) cells {_CELLS_OF}, one row per proceeding × "
                              "result.", (
     _REPORT_ID,
     _c("proceeding", S, "admin_review, litigation_direct or litigation_after_review."),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from dagster_project.lib.warehouse.schema import RAW_TABLES, ddl
+from dagster_project.lib.warehouse.schema import RAW, RAW_TABLES, arrow_schema, ddl
 
 MEMORY_LIMIT = "1500MB"  # DuckDB spills to <warehouse>/duckdb_tmp beyond this: the run's memory stays bounded
 
@@ -24,37 +24,65 @@ def connect(path: Path, read_only: bool = False):
     return con
 
 
-class RawWriter:
-    """Replace every ``raw`` table with the finished records, batch by batch, in one transaction.
+class RecordFiles:
+    """Where the record builder writes: one parquet file per ``raw`` table, streamed batch by batch (memory stays
+    flat), then loaded into DuckDB in one transaction by :func:`load_records`. (Arrow data handed to DuckDB
+    directly stays referenced until the transaction commits — a national year would sit in memory.)"""
 
-    Used as a context manager: the new records become visible together at commit, and a failure (or a kill)
-    leaves the previous records as they were.
-    """
+    def __init__(self, folder: Path):
+        import shutil
 
-    def __init__(self, con):
-        self.con = con
+        self.folder = folder
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        self._writers: dict = {}
         self.rows: dict[str, int] = {t.name: 0 for t in RAW_TABLES}
 
-    def __enter__(self) -> "RawWriter":
-        self.con.execute("begin transaction")
-        # earlier layouts kept other tables here (and a `batch` schema): the records replace them all
-        self.con.execute("drop schema if exists batch cascade")
-        self.con.execute("drop schema if exists raw cascade")
-        self.con.execute("create schema raw")
-        for t in RAW_TABLES:
-            self.con.execute(ddl(t))
-        return self
+    def path(self, table: str) -> Path:
+        return self.folder / f"{table}.parquet"
 
     def write(self, table: str, data: pa.Table) -> None:
-        self.con.register("_records", data)
-        try:
-            self.con.execute(f"insert into raw.{table} select * from _records")
-        finally:
-            self.con.unregister("_records")
+        import pyarrow.parquet as pq
+
+        w = self._writers.get(table)
+        if w is None:
+            w = self._writers[table] = pq.ParquetWriter(self.path(table), arrow_schema(RAW[table]),
+                                                         compression="snappy")
+        w.write_table(data.cast(arrow_schema(RAW[table])))
         self.rows[table] += data.num_rows
 
+    def close(self) -> None:
+        import pyarrow.parquet as pq
+
+        for w in self._writers.values():
+            w.close()
+        for t in RAW_TABLES:  # every table exists, with its schema, also when empty
+            if t.name not in self._writers:
+                pq.write_table(pa.Table.from_pylist([], schema=arrow_schema(t)), self.path(t.name))
+        self._writers = {}
+
+    def __enter__(self) -> "RecordFiles":
+        return self
+
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.con.execute("commit")
-        else:
-            self.con.execute("rollback")
+        self.close()
+
+
+def load_records(con, files: RecordFiles) -> dict[str, int]:
+    """Replace every ``raw`` table with the record files, in one transaction: the new records become visible
+    together at commit; a failure (or a kill) leaves the previous ones as they were."""
+    con.execute("begin transaction")
+    try:
+        # earlier layouts kept other tables here (and a `batch` schema): the records replace them all
+        con.execute("drop schema if exists batch cascade")
+        con.execute("drop schema if exists raw cascade")
+        con.execute("create schema raw")
+        for t in RAW_TABLES:
+            con.execute(ddl(t))
+            path = str(files.path(t.name)).replace("'", "''")
+            con.execute(f"insert into raw.{t.name} select {', '.join(t.names)} from read_parquet('{path}')")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return {t.name: con.execute(f"select count(*) from raw.{t.name}").fetchone()[0] for t in RAW_TABLES}
