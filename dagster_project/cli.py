@@ -44,39 +44,49 @@ def parse(paths: tuple[Path, ...], jsonl: bool, root: Path | None, jobs: int, pr
         bar.close()
 
 
+LANDING_HELP = ("landing folder (default: the warehouse's own, recorded at its first run; for a new warehouse "
+                "$GONGKAI_LANDING_DIR or data/landing)")
+WAREHOUSE_HELP = "warehouse folder (default: $GONGKAI_WAREHOUSE_DIR or warehouse)"
+SWITCH_HELP = "rebuild the warehouse from another landing folder than the one it was built from"
+
+
 @main.command()
-@click.option("--landing", type=click.Path(path_type=Path), default=None,
-              help="landing folder (default: $GONGKAI_LANDING_DIR or data/landing)")
-@click.option("--warehouse", type=click.Path(path_type=Path), default=None,
-              help="warehouse folder (default: $GONGKAI_WAREHOUSE_DIR or warehouse)")
+@click.option("--landing", type=click.Path(path_type=Path), default=None, help=LANDING_HELP)
+@click.option("--warehouse", type=click.Path(path_type=Path), default=None, help=WAREHOUSE_HELP)
 @click.option("--corrections", type=click.Path(path_type=Path), default=None,
               help="audited corrections file (default: $GONGKAI_CORRECTIONS or the repository's data/corrections.yaml)")
-def run(landing: Path | None, warehouse: Path | None, corrections: Path | None) -> None:
+@click.option("--switch-landing", is_flag=True, help=SWITCH_HELP)
+def run(landing: Path | None, warehouse: Path | None, corrections: Path | None, switch_landing: bool) -> None:
     """Materialize every asset: ingest → parse → corrections and cross-report checks → dbt → Great
-    Expectations → publish."""
+    Expectations → publish. Exit 0 on success (quarantined reports included), 2 for a problem to fix, 3 when
+    another run holds the warehouse, 1 for an internal failure."""
     from dagster_project import warehouse_cli
 
-    sys.exit(warehouse_cli.run(landing=landing, warehouse=warehouse, corrections=corrections))
+    sys.exit(warehouse_cli.run(landing=landing, warehouse=warehouse, corrections=corrections,
+                               switch_landing=switch_landing))
 
 
 @main.command()
 @click.option("--port", type=int, default=3000, show_default=True)
-@click.option("--warehouse", type=click.Path(path_type=Path), default=None)
-def ui(port: int, warehouse: Path | None) -> None:
-    """Start the Dagster UI on 127.0.0.1."""
+@click.option("--warehouse", type=click.Path(path_type=Path), default=None, help=WAREHOUSE_HELP)
+@click.option("--landing", type=click.Path(path_type=Path), default=None, help=LANDING_HELP)
+@click.option("--switch-landing", is_flag=True, help=SWITCH_HELP)
+def ui(port: int, warehouse: Path | None, landing: Path | None, switch_landing: bool) -> None:
+    """Start the Dagster UI on 127.0.0.1, on the warehouse's own landing folder."""
     from dagster_project import warehouse_cli
 
-    sys.exit(warehouse_cli.ui(port=port, warehouse=warehouse))
+    sys.exit(warehouse_cli.ui(port=port, warehouse=warehouse, landing=landing, switch_landing=switch_landing))
 
 
 @main.command()
 @click.option("--port", type=int, default=8080, show_default=True)
-@click.option("--warehouse", type=click.Path(path_type=Path), default=None)
-def docs(port: int, warehouse: Path | None) -> None:
+@click.option("--warehouse", type=click.Path(path_type=Path), default=None, help=WAREHOUSE_HELP)
+@click.option("--landing", type=click.Path(path_type=Path), default=None, help=LANDING_HELP)
+def docs(port: int, warehouse: Path | None, landing: Path | None) -> None:
     """Build and serve the dbt docs site on 127.0.0.1."""
     from dagster_project import warehouse_cli
 
-    sys.exit(warehouse_cli.docs(port=port, warehouse=warehouse))
+    sys.exit(warehouse_cli.docs(port=port, warehouse=warehouse, landing=landing))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ at ``<warehouse>/dagster_home`` (telemetry off) so that runs made by ``gongkai r
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import signal
@@ -20,9 +21,11 @@ from pathlib import Path
 from dagster_project.lib.warehouse.paths import (
     DBT_PROJECT_DIR,
     PROJECT_ROOT,
+    SWITCH_ENV,
+    LandingMismatch,
     WarehousePaths,
+    bind_landing,
     resolve_corrections,
-    resolve_landing,
     resolve_warehouse,
     warehouse_env,
     write_dagster_yaml,
@@ -32,14 +35,44 @@ JOB_NAME = "gongkai_all"
 STATUSES = ("published", "quarantined", "unreadable", "duplicate")
 
 
-def _prepare(landing: Path | str | None, warehouse: Path | str | None,
-             corrections: Path | str | None = None) -> tuple[Path, WarehousePaths, dict[str, str]]:
-    landing_dir = resolve_landing(landing)
-    paths = WarehousePaths(resolve_warehouse(warehouse)).ensure()
-    write_dagster_yaml(paths)
+class UserError(Exception):
+    """A problem the user must fix: one line on stderr, exit code ``code`` (2, or 3 for a busy warehouse)."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+def _prepare(landing: Path | str | None, warehouse: Path | str | None, corrections: Path | str | None = None,
+             switch_landing: bool = False, hold: bool = False) -> tuple[Path, WarehousePaths, dict[str, str]]:
+    """Resolve the folders of a command (the warehouse's own landing folder unless another is given), export them
+    for every process it starts; with ``hold``, take the warehouse's write lock first."""
+    from dagster_project.lib.warehouse import lock
+
+    paths = WarehousePaths(resolve_warehouse(warehouse))
+    try:
+        paths.ensure()
+        if hold:
+            lock.acquire(paths.root)
+        landing_dir = bind_landing(paths.root, landing, switch_landing)
+        write_dagster_yaml(paths)
+    except lock.WarehouseBusy as exc:
+        raise UserError(str(exc), code=3) from None
+    except LandingMismatch as exc:
+        raise UserError(str(exc)) from None
+    except OSError as exc:
+        raise UserError(_os_error(exc, paths.root)) from None
     env = warehouse_env(landing_dir, paths.root, resolve_corrections(corrections))
+    if switch_landing:
+        env[SWITCH_ENV] = "1"
     os.environ.update(env)
     return landing_dir, paths, env
+
+
+def _os_error(exc: OSError, where: Path) -> str:
+    if exc.errno == errno.ENOSPC:
+        return f"disk full: no space left on the device of {where} ({exc.filename or where}); free some space and run again"
+    return f"cannot use {exc.filename or where}: {exc.strerror or exc}"
 
 
 def _bin(name: str) -> str:
@@ -62,24 +95,37 @@ STAGES = {  # step key -> stage label of the timing table
 
 
 def run(landing: Path | str | None = None, warehouse: Path | str | None = None, log_level: str | None = None,
-        corrections: Path | str | None = None) -> int:
-    """Materialize every asset and check in-process on the persistent instance; 0 when the run succeeds."""
+        corrections: Path | str | None = None, switch_landing: bool = False) -> int:
+    """Materialize every asset and check in-process on the persistent instance.
+
+    Exit codes (CONTRACT §1): 0 the run succeeded (quarantined or unreadable reports included); 2 a problem the
+    user must fix (bad corrections file, disk full, unreadable or corrupted warehouse database, another landing
+    folder), one line and no traceback; 3 another run holds the warehouse; 1 an internal failure (traceback in
+    the log).
+    """
+    try:
+        return _run(landing, warehouse, log_level, corrections, switch_landing)
+    except UserError as exc:
+        print(f"gongkai run: {exc}", file=sys.stderr)
+        return exc.code
+
+
+def _run(landing, warehouse, log_level, corrections, switch_landing) -> int:
     t0 = time.perf_counter()
-    landing_dir, paths, env = _prepare(landing, warehouse, corrections)
+    landing_dir, paths, env = _prepare(landing, warehouse, corrections, switch_landing, hold=True)
     if not landing_dir.is_dir():
-        print(f"gongkai run: landing folder {landing_dir} does not exist", file=sys.stderr)
-        return 2
+        raise UserError(f"landing folder {landing_dir} does not exist")
     corrections_file = Path(env["GONGKAI_CORRECTIONS"])
     if corrections is not None and not corrections_file.is_file():
-        print(f"gongkai run: corrections file {corrections_file} does not exist", file=sys.stderr)
-        return 2
+        raise UserError(f"corrections file {corrections_file} does not exist")
     from dagster_project.lib.corrections import CorrectionsError, load_corrections
 
     try:  # a malformed file is the analyst's to fix: say so before anything runs
         n_corrections = len(load_corrections(corrections_file))
     except (CorrectionsError, OSError, ValueError) as exc:
-        print(f"gongkai run: cannot use the corrections file: {exc}", file=sys.stderr)
-        return 2
+        raise UserError(f"cannot use the corrections file: {exc}") from None
+    _check_database(paths)
+    log_file = _rotate_log(paths)
     level = (log_level or os.environ.get("GONGKAI_LOG_LEVEL") or "WARNING").upper()
     from dagster_project.lib.warehouse.dbt_manifest import ensure_manifest, start_background_parse
 
@@ -94,38 +140,62 @@ def run(landing: Path | str | None = None, warehouse: Path | str | None = None, 
     _timing("definitions loaded", t0)
     print(f"gongkai run: {landing_dir} → {paths.root}", flush=True)
     print(f"  corrections: {corrections_file} ({n_corrections} entries)", flush=True)
-    log_file = paths.logs / "last_run.log"
     # dbt's per-node lines go to stdout: keep them in the log file, print a summary instead; progress lines of
     # the long steps go to the same file through the `gongkai` logger (and the bar to the terminal)
-    with DagsterInstance.get() as instance, open(log_file, "w") as log, contextlib.redirect_stdout(log), \
-            _file_logger(log):
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": level}}}},
-            tags={"gongkai/trigger": "gongkai run"},
-        )
-        _timing("run executed", t0)
-        ok = result.success
-        run_id = result.run_id
-        failed_steps = [e.step_key for e in result.all_events if e.is_step_failure]
-        skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
-        ingest, listing = {}, {}
-        for ev in result.get_asset_materialization_events():
-            mat = ev.step_materialization_data.materialization
-            if mat.asset_key.path == ["ingest", "parsed_reports"]:
-                ingest = {k: v.value for k, v in mat.metadata.items()}
-            if mat.asset_key.path == ["ingest", "landing_files"]:
-                listing = {k: v.value for k, v in mat.metadata.items()}
-        stages = stage_timings(instance, run_id)
+    try:
+        with DagsterInstance.get() as instance, open(log_file, "w") as log, contextlib.redirect_stdout(log), \
+                _file_logger(log):
+            stale = _fail_interrupted_runs(instance)
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+                tags={"gongkai/trigger": "gongkai run"},
+            )
+            _timing("run executed", t0)
+            ok = result.success
+            run_id = result.run_id
+            failed_steps = [e.step_key for e in result.all_events if e.is_step_failure]
+            failures = [e.step_failure_data.error for e in result.all_events
+                        if e.is_step_failure and e.step_failure_data and e.step_failure_data.error]
+            skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
+            ingest, listing = {}, {}
+            for ev in result.get_asset_materialization_events():
+                mat = ev.step_materialization_data.materialization
+                if mat.asset_key.path == ["ingest", "parsed_reports"]:
+                    ingest = {k: v.value for k, v in mat.metadata.items()}
+                if mat.asset_key.path == ["ingest", "landing_files"]:
+                    listing = {k: v.value for k, v in mat.metadata.items()}
+            stages = stage_timings(instance, run_id)
+            for err in failures:  # the full story of a failed step, for whoever reads the log
+                print(f"\n--- failed step error ---\n{err.to_string()}", file=log)
+    except Exception as exc:  # noqa: BLE001 - outside the steps: the instance, the log file …
+        kind = _classify(exc, paths)
+        _log_traceback(log_file)
+        if kind:
+            raise UserError(kind) from None
+        print(f"gongkai run: internal failure ({type(exc).__name__}: {exc}); traceback in {log_file}",
+              file=sys.stderr)
+        return 1
     secs = time.perf_counter() - t0
     (paths.logs / "last_run_timing.json").write_text(json.dumps(
         {"run_id": run_id, "total_seconds": round(secs, 2), "stages": stages}, indent=1))
+    for old in stale:
+        print(f"  marked failed: run {old[:8]} (interrupted: its process is gone)")
     if ingest:
         print(f"  ingest: {ingest.get('n_files')} files, {ingest.get('n_read')} read, "
               f"{ingest.get('n_parsed')} parsed (new content), {ingest.get('n_cache_hits')} already parsed")
     for item in (listing.get("skipped") or [])[:20]:
         print(f"  skipped {item['source_path']}: {item['reason']}")
+    if len(listing.get("skipped") or []) > 20:
+        print(f"  … and {len(listing['skipped']) - 20} more skipped entries (see the log)")
+    if not ok:
+        kind = next((k for k in (_classify_text(e.to_string(), paths) for e in failures) if k), None)
+        if kind:
+            print(f"gongkai run: {kind}", file=sys.stderr)
+            print("  nothing was published by this run: the marts are those of the last successful run",
+                  file=sys.stderr)
+            return 3 if kind.startswith("the warehouse database") and "open in another" in kind else 2
     _print_summary(paths, ok, run_id, secs, failed_steps, skipped)
     if stages:
         print("  stage      seconds")
@@ -133,6 +203,81 @@ def run(landing: Path | str | None = None, warehouse: Path | str | None = None, 
             print(f"  {st['stage']:<9} {st['seconds']:8.1f}")
     print(f"  log: {log_file}")
     return 0 if ok else 1
+
+
+def _check_database(paths: WarehousePaths) -> None:
+    """Open the warehouse database once before the run: a corrupted or foreign file is a user problem."""
+    if not paths.duckdb.exists():
+        return
+    import duckdb
+
+    from dagster_project.lib.warehouse import store
+
+    try:
+        store.connect(paths.duckdb).close()
+    except duckdb.Error as exc:
+        text = str(exc).splitlines()[0][:300]
+        if "lock" in text.lower():
+            raise UserError(f"the warehouse database {paths.duckdb} is open in another program: close it and run "
+                            f"again ({text})", code=3) from None
+        raise UserError(f"the warehouse database {paths.duckdb} cannot be opened ({text}): it is damaged or "
+                        "was written by another DuckDB version; move it away and run again (it is rebuilt from "
+                        "the landing folder)") from None
+    except OSError as exc:
+        raise UserError(_os_error(exc, paths.duckdb)) from None
+
+
+def _rotate_log(paths: WarehousePaths) -> Path:
+    """Keep the previous run's log as ``previous_run.log`` (renamed, never truncated) and return the new path."""
+    log_file = paths.logs / "last_run.log"
+    try:
+        if log_file.exists():
+            os.replace(log_file, paths.logs / "previous_run.log")
+    except OSError as exc:
+        raise UserError(_os_error(exc, paths.logs)) from None
+    return log_file
+
+
+_DISK_FULL = ("no space left on device", "database or disk is full", "disk is full", "errno 28", "enospc")
+
+
+def _classify_text(text: str, paths: WarehousePaths) -> str | None:
+    low = text.lower()
+    if any(s in low for s in _DISK_FULL):
+        return f"disk full: no space left on the device of {paths.root}; free some space and run again"
+    if "could not set lock on file" in low:
+        return (f"the warehouse database {paths.duckdb} is open in another program (DuckDB allows one writer): "
+                "close it and run again")
+    if "not a valid duckdb database" in low or "failed to read database header" in low:
+        return f"the warehouse database {paths.duckdb} is damaged: move it away and run again"
+    return None
+
+
+def _classify(exc: BaseException, paths: WarehousePaths) -> str | None:
+    import traceback
+
+    return _classify_text("".join(traceback.format_exception(exc)), paths)
+
+
+def _log_traceback(log_file: Path) -> None:
+    import traceback
+
+    try:
+        with open(log_file, "a") as fh:
+            traceback.print_exc(file=fh)
+    except OSError:
+        pass  # the disk may be full: the one-line message still says what happened
+
+
+def _fail_interrupted_runs(instance) -> list[str]:
+    """Runs left STARTED/STARTING by a killed process: we hold the warehouse, so none of them is alive."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    stale = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING]))
+    for r in stale:
+        instance.report_run_failed(r, message="interrupted: the process running it ended without finishing "
+                                              "(marked failed by the next gongkai run)")
+    return [r.run_id for r in stale]
 
 
 @contextlib.contextmanager
@@ -263,9 +408,14 @@ def _serve(cmd: list[str], env: dict[str, str], cwd: Path, banner: str) -> int:
             pass
 
 
-def ui(port: int = 3000, warehouse: Path | str | None = None, landing: Path | str | None = None) -> int:
-    """``dagster dev`` on 127.0.0.1 with this warehouse's persistent DAGSTER_HOME."""
-    _, paths, env = _prepare(landing, warehouse)
+def ui(port: int = 3000, warehouse: Path | str | None = None, landing: Path | str | None = None,
+       switch_landing: bool = False) -> int:
+    """``dagster dev`` on 127.0.0.1 with this warehouse's persistent DAGSTER_HOME and its own landing folder."""
+    try:
+        _, paths, env = _prepare(landing, warehouse, switch_landing=switch_landing)
+    except UserError as exc:
+        print(f"gongkai ui: {exc}", file=sys.stderr)
+        return exc.code
     cmd = [_bin("dagster"), "dev", "-h", "127.0.0.1", "-p", str(port), "-w", str(PROJECT_ROOT / "workspace.yaml")]
     return _serve(cmd, env, PROJECT_ROOT,
                   f"Dagster UI: http://127.0.0.1:{port}  (DAGSTER_HOME={paths.dagster_home}; Ctrl-C stops it)")
@@ -275,7 +425,11 @@ def docs(port: int = 8080, warehouse: Path | str | None = None, landing: Path | 
     """``dbt docs generate`` into ``<warehouse>/dbt_docs``, then ``dbt docs serve`` on 127.0.0.1."""
     from dagster_project.lib.warehouse.dbt_manifest import dbt_env
 
-    _, paths, env = _prepare(landing, warehouse)
+    try:
+        _, paths, env = _prepare(landing, warehouse)
+    except UserError as exc:
+        print(f"gongkai docs: {exc}", file=sys.stderr)
+        return exc.code
     target = paths.dbt_docs
     common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
               "--target-path", str(target)]

@@ -10,8 +10,10 @@ from packaging import version
 
 from dagster_project.defs.transform.project import dbt_project
 from dagster_project.lib.warehouse.dbt_manifest import dbt_executable
+from dagster_project.lib.warehouse import lock
 from dagster_project.lib.warehouse.paths import (
     WarehousePaths,
+    check_landing,
     resolve_corrections,
     resolve_landing,
     resolve_warehouse,
@@ -35,10 +37,16 @@ class WarehouseResource(dg.ConfigurableResource):
         return resolve_corrections(self.corrections_file)
 
     def landing(self) -> Path:
-        return resolve_landing(self.landing_dir)
+        """The landing folder, which must be the warehouse's own (a mismatch fails the step, never switches)."""
+        landing = resolve_landing(self.landing_dir)
+        check_landing(resolve_warehouse(self.warehouse_dir), landing)
+        return landing
 
     def paths(self) -> WarehousePaths:
-        return WarehousePaths(resolve_warehouse(self.warehouse_dir)).ensure()
+        """The warehouse folder, held by this process for the rest of the run (one writer per warehouse)."""
+        paths = WarehousePaths(resolve_warehouse(self.warehouse_dir)).ensure()
+        lock.acquire(paths.root)
+        return paths
 
 
 class GongkaiDbtCliResource(DbtCliResource):

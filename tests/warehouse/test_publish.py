@@ -1,86 +1,92 @@
-"""Atomic parquet publish (lib/warehouse/publish.py): partitions, NULL years, swaps."""
+"""Publish snapshots (lib/warehouse/publish.py): partitions, NULL years, one symlink flip per publish, cleanup."""
 
 from __future__ import annotations
 
-import threading
+import json
+import os
+import time
 
 import duckdb
 import pytest
 
-from dagster_project.lib.warehouse.publish import cleanup_stale, exchange, publish_relation, read_mart_sql, swap_into_place
+from dagster_project.lib.warehouse import publish as P
+from dagster_project.lib.warehouse.publish import read_mart_sql
 
 
 @pytest.fixture
 def con():
     c = duckdb.connect()
-    c.execute("create table t as select * from (values ('a', 2023, 1), ('b', null, 2), ('c', 2022, 3)) v(report_id, report_year, x)")
+    c.execute("create table t as select * from (values ('a', 2023, 1), ('b', null, 2), ('c', 2022, 3)) "
+              "v(report_id, report_year, x)")
     yield c
     c.close()
 
 
+def publish(con, root, tables: dict[str, str], run_id="run-1") -> dict:
+    pub = P.new_publish(root, run_id)
+    for name, rel in tables.items():
+        pub.write(con, rel, name)
+    return pub.commit()
+
+
 def test_partitioned_by_year_with_null_year_read_back_as_null(con, tmp_path):
-    info = publish_relation(con, "t", tmp_path, "reports")
-    assert info["rows"] == 3 and info["partitioned"]
-    dirs = sorted(p.name for p in (tmp_path / "reports").iterdir())
+    manifest = publish(con, tmp_path, {"reports": "t"})
+    marts = tmp_path / "marts"
+    assert manifest["rows"] == {"reports": 3} and manifest["marts"]["reports"]["partitioned"]
+    dirs = sorted(p.name for p in (marts / "reports").iterdir())
     assert dirs == ["report_year=2022", "report_year=2023", "report_year=__HIVE_DEFAULT_PARTITION__"]
-    rows = con.execute(f"select report_id, report_year, typeof(report_year) from {read_mart_sql(tmp_path, 'reports')} "
+    rows = con.execute(f"select report_id, report_year, typeof(report_year) from {read_mart_sql(marts, 'reports')} "
                        "order by report_id").fetchall()
     assert rows == [("a", 2023, "BIGINT"), ("b", None, "BIGINT"), ("c", 2022, "BIGINT")]
     # the partition column is not written twice: the files themselves have no report_year
     cols = [r[0] for r in con.execute(
-        f"describe select * from read_parquet('{tmp_path}/reports/report_year=2023/*.parquet', hive_partitioning=false)"
+        f"describe select * from read_parquet('{marts}/reports/report_year=2023/*.parquet', hive_partitioning=false)"
     ).fetchall()]
     assert cols == ["report_id", "x"]
 
 
 def test_empty_relation_keeps_schema(con, tmp_path):
     con.execute("create table e as select * from t where false")
-    info = publish_relation(con, "e", tmp_path, "quarantine")
-    assert info["rows"] == 0 and info["files"] == 1
-    assert con.execute(f"select count(*) from {read_mart_sql(tmp_path, 'quarantine')}").fetchone()[0] == 0
+    manifest = publish(con, tmp_path, {"quarantine": "e"})
+    assert manifest["marts"]["quarantine"]["files"] == ["part_0.parquet"]
+    assert con.execute(f"select count(*) from {read_mart_sql(tmp_path / 'marts', 'quarantine')}").fetchone()[0] == 0
 
 
-def test_republish_replaces_whole_mart(con, tmp_path):
-    publish_relation(con, "t", tmp_path, "reports")
+def test_each_publish_is_a_new_folder_made_current_by_one_symlink(con, tmp_path):
+    first = publish(con, tmp_path, {"reports": "t", "other": "t"}, "run-1")
     con.execute("delete from t where report_id <> 'a'")
-    publish_relation(con, "t", tmp_path, "reports")
-    assert con.execute(f"select count(*) from {read_mart_sql(tmp_path, 'reports')}").fetchone()[0] == 1
-    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".old-")] == ["reports"]
-    cleanup_stale(tmp_path, grace_seconds=0)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]  # previous version removed later
+    second = publish(con, tmp_path, {"reports": "t", "other": "t"}, "run-2")
+    marts = tmp_path / "marts"
+    assert marts.is_symlink() and os.readlink(marts) == f"_publishes/{second['publish_id']}"
+    assert con.execute(f"select count(*) from {read_mart_sql(marts, 'reports')}").fetchone()[0] == 1
+    on_disk = json.loads((marts / P.MANIFEST).read_text())
+    assert (on_disk["publish_id"], on_disk["run_id"], on_disk["rows"]) == (second["publish_id"], "run-2",
+                                                                           {"reports": 1, "other": 1})
+    assert on_disk["path"] == str(tmp_path / P.PUBLISHES / second["publish_id"])
+    # the previous publish is still complete on disk, for readers that resolved it
+    old = tmp_path / P.PUBLISHES / first["publish_id"]
+    assert con.execute(f"select count(*) from {read_mart_sql(old, 'reports')}").fetchone()[0] == 3
 
 
-def test_swap_is_atomic_for_readers(tmp_path):
-    """A reader listing the mart while it is replaced sees either the old or the new files, never none or both."""
-    final = tmp_path / "m"
-    (final / "p").mkdir(parents=True)
-    (final / "p" / "old.parquet").write_text("old")
-    seen: set[tuple[str, ...]] = set()
-    stop = threading.Event()
-
-    def reader():
-        while not stop.is_set():
-            try:
-                seen.add(tuple(sorted(p.name for p in final.rglob("*.parquet"))))
-            except FileNotFoundError:
-                seen.add(("missing",))
-
-    th = threading.Thread(target=reader)
-    th.start()
-    for i in range(50):
-        tmp = tmp_path / f".tmp-{i}"
-        (tmp / "p").mkdir(parents=True)
-        (tmp / "p" / f"{'new' if i % 2 == 0 else 'old'}.parquet").write_text("x")
-        swap_into_place(tmp, final)
-    stop.set()
-    th.join()
-    assert seen <= {("old.parquet",), ("new.parquet",)}, seen
+def test_cleanup_keeps_the_current_and_latest_and_removes_killed_publishes(con, tmp_path):
+    ids = [publish(con, tmp_path, {"reports": "t"}, f"run-{i}")["publish_id"] for i in range(5)]
+    killed = P.new_publish(tmp_path)  # written, never committed: a publish killed half-way
+    killed.write(con, "t", "reports")
+    (tmp_path / ".marts-deadbeef").symlink_to("nowhere")  # killed between symlink and rename
+    later = time.time() + P.GRACE_SECONDS + 1
+    removed = P.cleanup(tmp_path, now=lambda: later)
+    left = sorted(p.name for p in (tmp_path / P.PUBLISHES).iterdir())
+    assert left == sorted(ids[-P.KEEP_LATEST:])
+    assert set(removed) == {f".tmp-{killed.publish_id}", *ids[:-P.KEEP_LATEST]}
+    assert not (tmp_path / ".marts-deadbeef").exists()
+    assert P.cleanup(tmp_path) == []  # within the grace period nothing else goes
 
 
-def test_exchange_available_on_linux(tmp_path):
-    a, b = tmp_path / "a", tmp_path / "b"
-    a.mkdir()
-    b.mkdir()
-    (a / "x").write_text("a")
-    assert exchange(a, b)
-    assert (b / "x").read_text() == "a"
+def test_a_warehouse_from_before_snapshots_is_migrated(con, tmp_path):
+    legacy = tmp_path / "marts" / "reports"
+    legacy.mkdir(parents=True)
+    con.execute(f"copy (select 'x' as report_id) to '{legacy}/part_0.parquet'")
+    publish(con, tmp_path, {"reports": "t"})
+    assert (tmp_path / "marts").is_symlink()
+    assert con.execute(f"select count(*) from {read_mart_sql(tmp_path / 'marts', 'reports')}").fetchone()[0] == 3
+    assert any(p.name.startswith("legacy-") for p in (tmp_path / P.PUBLISHES).iterdir())

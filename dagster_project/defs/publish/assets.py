@@ -1,7 +1,8 @@
-"""Publish: write every mart model (``meta.publish``) to ``<warehouse>/marts/<name>/`` as parquet.
+"""Publish: every mart model (``meta.publish``) as parquet, all in one snapshot (``lib/warehouse/publish.py``):
+written into ``<warehouse>/_publishes/<id>/`` and made current by flipping the ``<warehouse>/marts`` symlink.
 
 Downstream of the dbt marts, so the blocking GX checks on them gate it: when a suite fails, this
-asset does not run and the previously published marts stay as they were (``lib/warehouse/publish.py``).
+asset does not run and the previously published marts stay as they were.
 """
 
 
@@ -12,7 +13,7 @@ from dagster_project.defs.transform.assets import dbt_key
 from dagster_project.defs.transform.project import dbt_project
 from dagster_project.lib.warehouse import store
 from dagster_project.lib.warehouse.dbt_manifest import publishable_models
-from dagster_project.lib.warehouse.publish import cleanup_stale, publish_relation
+from dagster_project.lib.warehouse import publish
 
 
 def published_marts_asset(models: list[dict]) -> dg.AssetsDefinition:
@@ -26,20 +27,24 @@ def published_marts_asset(models: list[dict]) -> dg.AssetsDefinition:
     )
     def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         paths = warehouse.paths()
-        cleanup_stale(paths.marts)
+        removed = publish.cleanup(paths.root)
         con = store.connect(paths.duckdb, read_only=True)
-        written = {}
         try:
+            pub = publish.new_publish(paths.root, context.run_id)
             for m in models:
-                written[m["name"]] = publish_relation(con, f'"{m["schema"]}"."{m["alias"]}"', paths.marts, m["name"])
+                pub.write(con, f'"{m["schema"]}"."{m["alias"]}"', m["name"])
             status = dict(con.execute("select status, count(*) from marts.reports group by status").fetchall()) \
                 if any(m["name"] == "reports" for m in models) else {}
         finally:
             con.close()
-        context.log.info(f"published {len(written)} marts to {paths.marts}")
+        manifest = pub.commit()
+        context.log.info(f"published {len(pub.marts)} marts as {pub.publish_id}: {paths.marts} → {pub.final}"
+                         + (f"; removed earlier publishes {removed}" if removed else ""))
         return dg.MaterializeResult(metadata={
             "marts_dir": dg.MetadataValue.path(str(paths.marts)),
-            "rows": dg.MetadataValue.json({k: v["rows"] for k, v in written.items()}),
+            "publish_id": pub.publish_id,
+            "publish_path": dg.MetadataValue.path(str(pub.final)),
+            "rows": dg.MetadataValue.json(manifest["rows"]),
             "report_status": dg.MetadataValue.json(status),
         })
 

@@ -62,6 +62,7 @@ class WarehousePaths:
 
     @property
     def marts(self) -> Path:
+        """The published marts: a symlink to the current publish (``lib/warehouse/publish.py``)."""
         return self.root / "marts"
 
     @property
@@ -96,7 +97,7 @@ class WarehousePaths:
         return self.root / "logs"
 
     def ensure(self) -> "WarehousePaths":
-        for p in (self.root, self.marts, self.dagster_home, self.dbt_target, self.state, self.logs):
+        for p in (self.root, self.dagster_home, self.dbt_target, self.state, self.logs):
             p.mkdir(parents=True, exist_ok=True)
         return self
 
@@ -134,3 +135,55 @@ def write_dagster_yaml(paths: WarehousePaths) -> Path:
         tmp.write_text(DAGSTER_YAML)
         os.replace(tmp, target)
     return target
+
+
+# ---------------------------------------------------------------- the warehouse's landing folder
+
+BINDING_FILE = "warehouse.json"  # under <warehouse>/state/
+SWITCH_ENV = "GONGKAI_SWITCH_LANDING"  # set by `--switch-landing`: rebind the warehouse to another landing folder
+
+
+class LandingMismatch(ValueError):
+    """A warehouse is used with another landing folder than the one it was built from."""
+
+
+def bound_landing(warehouse: Path) -> Path | None:
+    """The landing folder the warehouse was built from (recorded at its first run), or None."""
+    import json
+
+    try:
+        return Path(json.loads((WarehousePaths(warehouse).state / BINDING_FILE).read_text())["landing"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def bind_landing(warehouse: Path, given: str | os.PathLike | None, switch: bool = False) -> Path:
+    """The landing folder of a command on this warehouse: its recorded one, unless another is given.
+
+    Given (argument or ``$GONGKAI_LANDING_DIR``) and different from the recorded one, it is an error unless
+    ``switch`` (``--switch-landing``); the first run records its landing folder.
+    """
+    import json
+
+    recorded = bound_landing(warehouse)
+    raw = given or os.environ.get(LANDING_ENV)
+    landing = resolve_landing(raw) if raw else (recorded or resolve_landing(None))
+    if recorded is not None and landing != recorded and not switch:
+        raise LandingMismatch(
+            f"{warehouse} was built from the landing folder {recorded}, not {landing}: run with --landing "
+            f"{recorded}, or add --switch-landing to rebuild this warehouse from {landing}")
+    if recorded != landing:
+        state = WarehousePaths(warehouse).state
+        state.mkdir(parents=True, exist_ok=True)
+        tmp = state / f".{BINDING_FILE}.tmp"
+        tmp.write_text(json.dumps({"landing": str(landing)}, ensure_ascii=False))
+        os.replace(tmp, state / BINDING_FILE)
+    return landing
+
+
+def check_landing(warehouse: Path, landing: Path) -> None:
+    """Refuse a run on another landing folder than the warehouse's (UI-launched runs, sensors)."""
+    recorded = bound_landing(warehouse)
+    if recorded is not None and landing != recorded and os.environ.get(SWITCH_ENV) != "1":
+        raise LandingMismatch(f"{warehouse} was built from the landing folder {recorded}, not {landing}: "
+                              f"start the UI with `gongkai ui --warehouse {warehouse}` (it uses {recorded})")

@@ -1,113 +1,177 @@
-"""Publish DuckDB tables as hive-partitioned parquet marts, atomically.
+"""Publish the marts as one consistent snapshot: ``<warehouse>/marts`` is a symlink flipped atomically.
 
-Each mart is written into a sibling temp folder ``<marts>/.tmp-<name>-<uuid>/`` and then swapped into
-place with one ``renameat2(RENAME_EXCHANGE)`` (Linux), so a reader globbing
-``<marts>/<name>/**/*.parquet`` sees either the old mart or the new one, never a mix. Where the
-exchange is not available the fallback is two renames (a reader may then briefly find no mart,
-but still never half of one).
+Every publish writes the complete set of marts into a new folder ``<warehouse>/_publishes/<publish_id>/`` (first
+under a temporary name), with ``_publish.json`` (publish id, run id, time, row count and files per mart), and
+then makes it current with **one** ``rename(2)``: a new symlink replaces ``<warehouse>/marts``. So
 
-``report_year`` is the partition column and is not repeated inside the files; reports with no year
-land in ``report_year=__HIVE_DEFAULT_PARTITION__``, which DuckDB and pyarrow read back as NULL.
+* ``<warehouse>/marts/<name>/report_year=YYYY/*.parquet`` keeps working for every plain parquet reader (DuckDB,
+  pyarrow, pandas, polars) — no extension, no manifest to read;
+* a reader sees all the marts of one publish or all those of the next, never a mix of two, a half-written mart or
+  a missing file; a killed publish leaves the previous one current (its temporary folder is removed later);
+* earlier publishes stay on disk for :data:`GRACE_SECONDS` (and the :data:`KEEP_LATEST` latest always), so a
+  reader that resolved ``marts`` to one of them finishes on it. A query that globs through ``marts`` and is still
+  opening files when a publish lands may open the next publish's files for the same names: to pin one publish
+  for a long session, read ``marts/_publish.json`` and use its ``path``.
+
+Why not Delta Lake or DuckLake: both need a reader that understands their log (DuckDB's ``delta``/``ducklake``
+extensions, which cannot be downloaded here, or the ``deltalake`` package); a plain ``read_parquet`` glob over a
+Delta table also reads files of superseded versions. The contract is plain hive-partitioned parquet, so the
+snapshot is a folder and the commit is a symlink.
+
+``report_year`` is the partition column and is not repeated inside the files; reports with no year land in
+``report_year=__HIVE_DEFAULT_PARTITION__``, which DuckDB and pyarrow read back as NULL.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
+import datetime as dt
+import json
 import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PARTITION_COLUMN = "report_year"
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
-
-
-def _libc():
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    except OSError:
-        return None
-
-
-def exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two existing paths (Linux renameat2); False when unsupported."""
-    libc = _libc()
-    fn = getattr(libc, "renameat2", None) if libc else None
-    if fn is None:
-        return False
-    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    rc = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    return rc == 0
-
-
-def swap_into_place(tmp: Path, final: Path) -> None:
-    """Make ``tmp`` the content of ``final`` atomically; the previous content is removed."""
-    if not final.exists():
-        os.rename(tmp, final)
-        return
-    old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
-    if exchange(tmp, final):
-        os.rename(tmp, old)  # tmp now holds the previous mart
-    else:
-        os.rename(final, old)
-        os.rename(tmp, final)
-    # The previous version stays aside (a reader that listed it a moment ago can still open its
-    # files) and is removed by the next publish's cleanup_stale().
+PUBLISHES = "_publishes"
+MANIFEST = "_publish.json"
+GRACE_SECONDS = 900.0  # earlier publishes are kept this long after they stop being current …
+KEEP_LATEST = 3  # … and the latest ones whatever their age
+PAUSE_ENV = "GONGKAI_TEST_PUBLISH_PAUSE_S"  # test hook: sleep this long after each mart (kill -9 mid-publish)
 
 
 def table_columns(con, relation: str) -> list[str]:
     return [r[0] for r in con.execute(f"describe select * from {relation}").fetchall()]
 
 
-def publish_relation(con, relation: str, marts_dir: Path, name: str) -> dict:
-    """Write ``relation`` (a DuckDB table/view) to ``<marts_dir>/<name>/`` and swap it in.
+def write_mart(con, relation: str, folder: Path) -> dict:
+    """Write ``relation`` (a DuckDB table/view) as parquet into ``folder`` (created).
 
-    Partitioned by ``report_year`` when the relation has that column. An empty relation is written
-    as one empty file so the mart's schema stays readable.
+    Partitioned by ``report_year`` when the relation has that column. An empty relation is written as one empty
+    file so the mart's schema stays readable.
     """
-    marts_dir.mkdir(parents=True, exist_ok=True)
-    final = marts_dir / name
-    tmp = marts_dir / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        cols = table_columns(con, relation)
-        n_rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
-        order = ", ".join(c for c in ("report_id",) if c in cols)
-        query = f"select * from {relation}" + (f" order by {order}" if order else "")
-        partitioned = PARTITION_COLUMN in cols and n_rows > 0
-        if partitioned:
-            con.execute(
-                f"copy ({query}) to '{_sql_path(tmp)}' "
-                f"(format parquet, partition_by ({PARTITION_COLUMN}), filename_pattern 'part_{{i}}', "
-                f"compression zstd)"
-            )
-        else:
-            # Empty, or no year column: one file. An empty partitioned mart keeps report_year as a
-            # plain column (no partition folders exist to conflict with it).
-            con.execute(f"copy ({query}) to '{_sql_path(tmp / 'part_0.parquet')}' (format parquet, compression zstd)")
-        swap_into_place(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    n_files = sum(1 for _ in final.rglob("*.parquet"))
-    return {"rows": int(n_rows), "files": n_files, "path": str(final), "partitioned": partitioned}
+    folder.mkdir(parents=True)
+    cols = table_columns(con, relation)
+    n_rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    order = ", ".join(c for c in ("report_id",) if c in cols)
+    query = f"select * from {relation}" + (f" order by {order}" if order else "")
+    partitioned = PARTITION_COLUMN in cols and n_rows > 0
+    if partitioned:
+        con.execute(f"copy ({query}) to '{_sql_path(folder)}' (format parquet, partition_by ({PARTITION_COLUMN}), "
+                    f"filename_pattern 'part_{{i}}', compression zstd)")
+    else:
+        # Empty, or no year column: one file. An empty partitioned mart keeps report_year as a plain column.
+        con.execute(f"copy ({query}) to '{_sql_path(folder / 'part_0.parquet')}' (format parquet, compression zstd)")
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet"))
+    return {"rows": int(n_rows), "files": files, "partitioned": partitioned}
 
 
 def _sql_path(p: Path) -> str:
     return str(p).replace("'", "''")
 
 
-def cleanup_stale(marts_dir: Path, grace_seconds: float = 60.0) -> None:
-    """Remove previous mart versions and temp folders of interrupted publishes older than the grace period."""
-    if not marts_dir.is_dir():
-        return
-    now = time.time()
-    for p in marts_dir.iterdir():
-        if p.name.startswith((".tmp-", ".old-")) and p.is_dir() and now - p.stat().st_mtime > grace_seconds:
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class Publish:
+    """One publish in the making: marts written into a hidden folder, made current by :meth:`commit`."""
+
+    root: Path  # the warehouse folder
+    publish_id: str
+    run_id: str | None = None
+    marts: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def staging(self) -> Path:
+        return self.root / PUBLISHES / f".tmp-{self.publish_id}"
+
+    @property
+    def final(self) -> Path:
+        return self.root / PUBLISHES / self.publish_id
+
+    def write(self, con, relation: str, name: str) -> dict:
+        info = write_mart(con, relation, self.staging / name)
+        self.marts[name] = info
+        pause = float(os.environ.get(PAUSE_ENV) or 0)
+        if pause:
+            time.sleep(pause)
+        return info
+
+    def commit(self) -> dict:
+        """Write ``_publish.json``, then flip ``<warehouse>/marts`` to this publish (one rename)."""
+        manifest = {
+            "publish_id": self.publish_id, "run_id": self.run_id,
+            "published_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "path": str(self.final), "rows": {k: v["rows"] for k, v in self.marts.items()},
+            "marts": self.marts,
+        }
+        (self.staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.rename(self.staging, self.final)
+        _fsync_dir(self.final.parent)
+        flip(self.root, self.final)
+        return manifest
+
+
+def new_publish(root: Path, run_id: str | None = None) -> Publish:
+    (root / PUBLISHES).mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
+    pub = Publish(root, f"{stamp}-{uuid.uuid4().hex[:8]}", run_id)
+    pub.staging.mkdir()
+    return pub
+
+
+def flip(root: Path, target: Path) -> None:
+    """Make ``<root>/marts`` point at ``target`` with one rename of a new symlink over the old one."""
+    marts = root / "marts"
+    if marts.exists() and not marts.is_symlink():
+        # a warehouse from before snapshots: its marts folder becomes a publish of its own (a moment without
+        # marts, once)
+        os.rename(marts, root / PUBLISHES / f"legacy-{uuid.uuid4().hex[:8]}")
+    link = root / f".marts-{uuid.uuid4().hex[:8]}"
+    os.symlink(os.path.relpath(target, root), link)
+    os.replace(link, marts)
+    _fsync_dir(root)
+
+
+def current(root: Path) -> Path | None:
+    """The publish folder ``marts`` points at (None before the first publish)."""
+    marts = root / "marts"
+    return marts.resolve() if marts.is_symlink() else (marts if marts.is_dir() else None)
+
+
+def cleanup(root: Path, grace_seconds: float = GRACE_SECONDS, keep: int = KEEP_LATEST,
+            now: Callable[[], float] = time.time) -> list[str]:
+    """Remove interrupted publishes and publishes past their grace period (never the current one nor the latest
+    ``keep``); returns what was removed."""
+    folder = root / PUBLISHES
+    if not folder.is_dir():
+        return []
+    cur = current(root)
+    removed = []
+    for p in folder.iterdir():
+        if p.name.startswith(".tmp-"):  # a publish that never committed (killed): no reader can see it
             shutil.rmtree(p, ignore_errors=True)
+            removed.append(p.name)
+    for p in root.glob(".marts-*"):  # a symlink made by a publish killed before its rename
+        p.unlink(missing_ok=True)
+    done = sorted((p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
+    for i, p in enumerate(done):
+        if cur is not None and p.resolve() == cur:
+            continue
+        if i < keep or now() - p.stat().st_mtime < grace_seconds:
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+        removed.append(p.name)
+    return removed
 
 
 def read_mart_sql(marts_dir: Path, name: str) -> str:
