@@ -178,8 +178,11 @@ def _run(landing, warehouse, log_level, corrections, switch_landing) -> int:
               file=sys.stderr)
         return 1
     secs = time.perf_counter() - t0
-    (paths.logs / "last_run_timing.json").write_text(json.dumps(
-        {"run_id": run_id, "total_seconds": round(secs, 2), "stages": stages}, indent=1))
+    try:
+        (paths.logs / "last_run_timing.json").write_text(json.dumps(
+            {"run_id": run_id, "total_seconds": round(secs, 2), "stages": stages}, indent=1))
+    except OSError:
+        pass  # a by-product: a full disk is reported below from the run's own failure
     for old in stale:
         print(f"  marked failed: run {old[:8]} (interrupted: its process is gone)")
     if ingest:
@@ -241,9 +244,19 @@ def _rotate_log(paths: WarehousePaths) -> Path:
 _DISK_FULL = ("no space left on device", "database or disk is full", "disk is full", "errno 28", "enospc")
 
 
+def _disk_nearly_full(root: Path) -> bool:
+    """Libraries report a full disk in their own words (SQLite: "disk I/O error"): look at the disk itself."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(root).free < 4 * 2**20
+    except OSError:
+        return False
+
+
 def _classify_text(text: str, paths: WarehousePaths) -> str | None:
     low = text.lower()
-    if any(s in low for s in _DISK_FULL):
+    if any(s in low for s in _DISK_FULL) or _disk_nearly_full(paths.root):
         return f"disk full: no space left on the device of {paths.root}; free some space and run again"
     if "could not set lock on file" in low:
         return (f"the warehouse database {paths.duckdb} is open in another program (DuckDB allows one writer): "

@@ -49,8 +49,35 @@ _T4_CELLS = set(T4_KEYS)
 _T2_CELLS = {f"{i.code}__{m.code}" for blocks in T2_BLOCKS.values() for b in blocks for i in b.items for m in b.measures}
 
 
+_T2_KIND = {f"{i.code}__{m.code}": m.kind for blocks in T2_BLOCKS.values() for b in blocks for i in b.items
+            for m in b.measures}
+
+
 class CorrectionsError(ValueError):
     """The corrections file is malformed."""
+
+
+def check_value(cell: str, table: str, value, what: str) -> str | None:
+    """Why ``value`` cannot be a value of this cell (None when it can): counts are whole numbers ≥ 0, the gov2019
+    本年增/减 a whole number of either sign, amounts (万元, 元) decimals ≥ 0; all within the plausibility bounds
+    under which cells are stored. Strings, booleans, lists, NaN and infinities are not values."""
+    import math
+
+    from dagster_project.lib.warehouse.schema import COUNT_MAX, FEE_10K_CNY_MAX, PROCUREMENT_CNY_MAX
+
+    kind = "count" if table in ("t3", "t4") else _T2_KIND.get(cell, "count")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"{what} must be a number, got {value!r}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{what} must be a finite number, got {value!r}"
+    bound = {"count": COUNT_MAX, "signed": COUNT_MAX, "decimal": FEE_10K_CNY_MAX, "money": PROCUREMENT_CNY_MAX}[kind]
+    if kind in ("count", "signed") and value != int(value):
+        return f"{what} of {cell} must be a whole number, got {value!r}"
+    if kind != "signed" and value < 0:
+        return f"{what} of {cell} cannot be negative, got {value!r}"
+    if abs(value) > bound:
+        return f"{what} of {cell} is beyond the plausibility bound {bound:,.0f}: {value!r}"
+    return None
 
 
 def table_of(cell: str) -> str | None:
@@ -82,6 +109,12 @@ def _validate(entries: list, source: str) -> list[dict]:
             raise CorrectionsError(f"{where}: unknown cell {e['cell']!r} (give table: t2/t3/t4 if it is right)")
         if e.get("table") and table_of(e["cell"]) not in (None, e["table"]):
             raise CorrectionsError(f"{where}: cell {e['cell']!r} belongs to {table_of(e['cell'])}, not {e['table']}")
+        for key in ("value", "original"):
+            if key == "original" and e["original"] is None:  # the report prints the cell blank
+                continue
+            why = check_value(str(e["cell"]), table, e[key], key)
+            if why:
+                raise CorrectionsError(f"{where}: {why}")
         when = e["when"]
         out.append(
             {
@@ -105,7 +138,12 @@ def load_corrections(path: str | Path) -> list[dict]:
     p = Path(path)
     if not p.exists():
         return []
-    data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CorrectionsError(f"{p}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    except UnicodeDecodeError as exc:
+        raise CorrectionsError(f"{p}: not UTF-8 text ({exc.reason})") from None
     if data is None:
         return []
     if isinstance(data, dict) and "corrections" in data:

@@ -150,7 +150,8 @@ def test_published_facts_satisfy_every_hard_invariant(built):
 def test_marts_are_hive_partitioned_by_year(built):
     for m in MARTS:
         parts = {p.name for p in (built.warehouse / "marts" / m).iterdir()}
-        assert all(p.startswith("report_year=") for p in parts) or parts == {"part_0.parquet"}, (m, parts)
+        assert all(p.startswith("report_year=") for p in parts) or (
+            len(parts) == 1 and next(iter(parts)).startswith("part_")), (m, parts)
     years = q(built, "select distinct report_year from reports where status = 'unreadable'")
     assert years == [(None,)]
     assert (built.warehouse / "marts" / "reports" / "report_year=__HIVE_DEFAULT_PARTITION__").is_dir()

@@ -129,3 +129,35 @@ def test_validation():
         _repair(cell="no_such_cell")
     with pytest.raises(CorrectionsError, match="and/or source_path"):
         _repair(source_path=None)
+
+
+@pytest.mark.parametrize("cell,value,why", [
+    ("granted__total", "abc", "must be a number"),
+    ("granted__total", float("nan"), "must be a finite number"),
+    ("granted__total", [1, 2], "must be a number"),
+    ("granted__total", True, "must be a number"),
+    ("granted__total", 7.5, "must be a whole number"),
+    ("granted__total", -5, "cannot be negative"),
+    ("granted__total", 10**40, "beyond the plausibility bound"),
+    ("admin_fees__fee_amount_10k_cny", -0.5, "cannot be negative"),
+])
+def test_correction_values_are_validated(cell, value, why):
+    entry = {"source_path": "x.txt", "cell": cell, "value": value, "original": 0, "reason": "r", "who": "w",
+             "when": "2024-05-01"}
+    with pytest.raises(CorrectionsError, match=why):
+        parse_corrections([entry])
+
+
+@pytest.mark.parametrize("cell,value", [("granted__total", 7), ("licensing__items_change", -8),
+                                        ("admin_fees__fee_amount_10k_cny", 12.5), ("granted__total", 7.0)])
+def test_plausible_correction_values_are_accepted(cell, value):
+    entry = {"source_path": "x.txt", "cell": cell, "value": value, "original": None, "reason": "r", "who": "w",
+             "when": "2024-05-01"}
+    assert parse_corrections([entry])[0]["value"] == value
+
+
+def test_malformed_yaml_is_a_corrections_error(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("- report: [unclosed\n", encoding="utf-8")
+    with pytest.raises(CorrectionsError, match="not valid YAML"):
+        load_corrections(p)

@@ -299,3 +299,19 @@ def test_compaction_keeps_exactly_what_the_listing_references(tmp_path, fake_par
     after = cache.load_state(cdir, version)
     assert set(after.reads) == {f.source_path for f in files} and after.parsed_keys == keys
     assert run_ingest(land, cdir).n_read == 0  # nothing lost: the next run reads nothing again
+
+
+def test_a_zip_bomb_is_not_unpacked(tmp_path, fake_parser):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", b"\0" * (ingest.MAX_UNPACKED_BYTES + 1))
+    land, cdir = tmp_path / "landing", tmp_path / "cache"
+    land.mkdir()
+    (land / "bomb.docx").write_bytes(buf.getvalue())
+    assert len(buf.getvalue()) < 2**20
+    run_ingest(land, cdir)
+    err = _rows(cdir)["bomb.docx"]["error"]
+    assert err.startswith(f"archive expands to {ingest.MAX_UNPACKED_BYTES + 1:,} bytes")

@@ -48,7 +48,7 @@ def test_partitioned_by_year_with_null_year_read_back_as_null(con, tmp_path):
 def test_empty_relation_keeps_schema(con, tmp_path):
     con.execute("create table e as select * from t where false")
     manifest = publish(con, tmp_path, {"quarantine": "e"})
-    assert manifest["marts"]["quarantine"]["files"] == ["part_0.parquet"]
+    assert manifest["marts"]["quarantine"]["files"] == [f"part_{manifest['publish_id']}_0.parquet"]
     assert con.execute(f"select count(*) from {read_mart_sql(tmp_path / 'marts', 'quarantine')}").fetchone()[0] == 0
 
 

@@ -205,7 +205,7 @@ def test_stale_corrections_are_reported_not_applied(tmp_path, monkeypatch):
     results = panel_results(2)
     before = copy.deepcopy(results)
     corr = parse_corrections([
-        {"source_path": "r00-2020.html", "cell": "granted__total", "value": 1, "original": -99, "reason": "r",
+        {"source_path": "r00-2020.html", "cell": "granted__total", "value": 1, "original": 123456, "reason": "r",
          "who": "w", "when": "2024-05-01"},
         {"report": "nosuchreport", "cell": "granted__total", "value": 1, "original": 0, "reason": "r", "who": "w",
          "when": "2024-05-01"},

@@ -18,6 +18,7 @@ from dagster_project.defs.resources import WarehouseResource
 from dagster_project.lib.corrections import load_corrections
 from dagster_project.lib.warehouse import cache, ingest, landing, record, store
 from dagster_project.lib.warehouse.progress import Progress
+from dagster_project.lib.warehouse.testing import pause_point
 from dagster_project.lib.warehouse.schema import RAW_TABLES
 
 LISTING = "listing.parquet"
@@ -37,6 +38,7 @@ def landing_files(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     """Every entry of the landing folder: a file to read, or skipped with the reason (symlink out of the folder,
     loop, dangling symlink, special file, folder that cannot be listed)."""
     root, paths = warehouse.landing(), warehouse.paths()
+    pause_point("landing_files", paths.state)
     files, skipped = landing.scan_landing(root)
     landing.save_listing(paths.state / LISTING, files, skipped)
     for s in skipped:
@@ -52,6 +54,7 @@ def parsed_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     """Read and hash every file whose signature changed, parse each new content once (``parse_jobs`` workers),
     and commit the results to the parse cache chunk by chunk."""
     paths = warehouse.paths()
+    pause_point("parsed_reports", paths.state)
     files, _ = landing.load_listing(paths.state / LISTING)
     version = ingest.parser_version()
     plan = ingest.plan_reads(files, cache.load_state(paths.parse_cache, version))
@@ -77,6 +80,7 @@ def report_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     """One finished record per landing file (identity, status, published values, every check), corrections and
     cross-report checks included; written to DuckDB in one transaction."""
     paths = warehouse.paths()
+    pause_point("report_records", paths.state)
     files, skipped = landing.load_listing(paths.state / LISTING)
     corrections_path = warehouse.corrections()
     corrections = load_corrections(corrections_path)  # validated again by `gongkai run` before anything runs

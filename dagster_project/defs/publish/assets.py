@@ -13,6 +13,7 @@ from dagster_project.defs.transform.assets import dbt_key
 from dagster_project.defs.transform.project import dbt_project
 from dagster_project.lib.warehouse import store
 from dagster_project.lib.warehouse.dbt_manifest import publishable_models
+from dagster_project.lib.warehouse.testing import pause_point
 from dagster_project.lib.warehouse import publish
 
 
@@ -27,6 +28,7 @@ def published_marts_asset(models: list[dict]) -> dg.AssetsDefinition:
     )
     def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         paths = warehouse.paths()
+        pause_point("publish", paths.state)
         removed = publish.cleanup(paths.root)
         con = store.connect(paths.duckdb, read_only=True)
         try:

@@ -12,6 +12,7 @@ from dagster_project.defs.resources import WarehouseResource
 from dagster_project.defs.transform.assets import dbt_key
 from dagster_project.lib.warehouse import store
 from dagster_project.lib.warehouse.quality import suite_names
+from dagster_project.lib.warehouse.testing import pause_point
 
 # GX suites (domain.md §3 invariant families) by the mart they validate.
 SUITE_DESCRIPTIONS = {
@@ -61,6 +62,7 @@ def gx_suites_check(marts: list[str]) -> dg.AssetChecksDefinition:
 
         paths = warehouse.paths()
         con = store.connect(paths.duckdb, read_only=True)
+        pause_point("gx", paths.state)
         results = {}
         try:
             for mart in marts:

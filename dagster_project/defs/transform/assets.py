@@ -20,6 +20,7 @@ from dagster_project.defs.transform.project import dbt_project
 from dagster_project.lib.warehouse.dbt_manifest import build_target, wait_background_parse
 from dagster_project.lib.warehouse.paths import DUCKDB_ENV
 from dagster_project.lib.warehouse.quality import prewarm_gx
+from dagster_project.lib.warehouse.testing import pause_point
 
 
 class GongkaiDbtTranslator(DagsterDbtTranslator):
@@ -44,6 +45,7 @@ def gongkai_dbt() -> dg.AssetsDefinition:
     def _gongkai_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
         """`dbt build`: staging views, fact and analysis marts, dbt tests."""
         paths = warehouse.paths()
+        pause_point("dbt", paths.state)
         # dbt's profile reads the DuckDB path from the environment of its subprocess
         os.environ[DUCKDB_ENV] = str(paths.duckdb)
         # one target folder per warehouse: dbt's partial_parse.msgpack there lets the next run skip a full parse

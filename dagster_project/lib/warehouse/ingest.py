@@ -51,6 +51,7 @@ from dagster_project.lib.warehouse.schema import (
 MAX_LONE_DEATHS = 3  # this many files in a row each killing a worker on its own: the workers are broken, not the files
 POOL_THRESHOLD = 48  # below this many files to read, a process pool costs more than it saves
 MAX_FILE_BYTES = 100 * 2**20  # larger files are unreadable ("file too large"); scans of a report stay far below
+MAX_UNPACKED_BYTES = 200 * 2**20  # a DOCX (zip) whose members would expand beyond this is unreadable (zip bomb)
 FILE_TIMEOUT_S = 120  # a file whose parse runs longer is unreadable ("internal_error: … timed out")
 # Version of the cached payload layout: part of the parser fingerprint, so a change of what is stored per parse
 # re-parses cached contents.
@@ -293,6 +294,26 @@ def _read(f: FileStat) -> tuple[bytes | None, os.stat_result | None, str | None]
         os.close(fd)
 
 
+def archive_problem(data: bytes) -> str | None:
+    """Why a zip container (DOCX) must not be unpacked: members that would expand past the limit (a zip bomb).
+    Python's zipfile never unpacks a member past the size its directory declares, so the declared sizes bound
+    what reading it can cost."""
+    if not data.startswith(b"PK\x03\x04"):
+        return None
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None  # not a readable zip: the reader says so
+    if unpacked > MAX_UNPACKED_BYTES:
+        return (f"archive expands to {unpacked:,} bytes from {len(data):,} (limit {MAX_UNPACKED_BYTES:,}): "
+                "not unpacked (zip bomb?)")
+    return None
+
+
 def process_file(f: FileStat, skip_keys: frozenset[str] | set[str], version: str) -> dict:
     """Read, hash and (unless cached) parse one file: its cache row. Never raises."""
     fmt = ext_format(f.source_path)
@@ -314,6 +335,10 @@ def process_file(f: FileStat, skip_keys: frozenset[str] | set[str], version: str
         return row
     if not data:
         row.update(parsed=True, **unreadable_payload(fmt, "empty file"))
+        return row
+    bomb = archive_problem(data)
+    if bomb:
+        row.update(parsed=True, **unreadable_payload(fmt, bomb))
         return row
     try:
         name = os.path.basename(f.source_path)

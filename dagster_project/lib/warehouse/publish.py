@@ -8,10 +8,13 @@ then makes it current with **one** ``rename(2)``: a new symlink replaces ``<ware
   pyarrow, pandas, polars) — no extension, no manifest to read;
 * a reader sees all the marts of one publish or all those of the next, never a mix of two, a half-written mart or
   a missing file; a killed publish leaves the previous one current (its temporary folder is removed later);
-* earlier publishes stay on disk for :data:`GRACE_SECONDS` (and the :data:`KEEP_LATEST` latest always), so a
-  reader that resolved ``marts`` to one of them finishes on it. A query that globs through ``marts`` and is still
-  opening files when a publish lands may open the next publish's files for the same names: to pin one publish
-  for a long session, read ``marts/_publish.json`` and use its ``path``.
+* every file name carries its publish id (``part_<publish_id>_<i>.parquet``), so no path ever names two
+  different files: a query that globs through ``marts`` while a publish lands either reads the publish it listed
+  or fails with a clean "no such file" (retry it) — never a silent mix, never a partial read (no reader cache can
+  confuse two versions of one path either);
+* earlier publishes stay on disk for :data:`GRACE_SECONDS` (and the :data:`KEEP_LATEST` latest always): a reader
+  that pins one publish — ``os.path.realpath(<warehouse>/marts)``, or ``path`` in ``marts/_publish.json`` —
+  reads it whole, whatever lands meanwhile.
 
 Why not Delta Lake or DuckLake: both need a reader that understands their log (DuckDB's ``delta``/``ducklake``
 extensions, which cannot be downloaded here, or the ``deltalake`` package); a plain ``read_parquet`` glob over a
@@ -46,8 +49,8 @@ def table_columns(con, relation: str) -> list[str]:
     return [r[0] for r in con.execute(f"describe select * from {relation}").fetchall()]
 
 
-def write_mart(con, relation: str, folder: Path) -> dict:
-    """Write ``relation`` (a DuckDB table/view) as parquet into ``folder`` (created).
+def write_mart(con, relation: str, folder: Path, stem: str = "part") -> dict:
+    """Write ``relation`` (a DuckDB table/view) as parquet into ``folder`` (created), files named ``<stem>_<i>``.
 
     Partitioned by ``report_year`` when the relation has that column. An empty relation is written as one empty
     file so the mart's schema stays readable.
@@ -60,10 +63,10 @@ def write_mart(con, relation: str, folder: Path) -> dict:
     partitioned = PARTITION_COLUMN in cols and n_rows > 0
     if partitioned:
         con.execute(f"copy ({query}) to '{_sql_path(folder)}' (format parquet, partition_by ({PARTITION_COLUMN}), "
-                    f"filename_pattern 'part_{{i}}', compression zstd)")
+                    f"filename_pattern '{stem}_{{i}}', compression zstd)")
     else:
         # Empty, or no year column: one file. An empty partitioned mart keeps report_year as a plain column.
-        con.execute(f"copy ({query}) to '{_sql_path(folder / 'part_0.parquet')}' (format parquet, compression zstd)")
+        con.execute(f"copy ({query}) to '{_sql_path(folder / f'{stem}_0.parquet')}' (format parquet, compression zstd)")
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet"))
     return {"rows": int(n_rows), "files": files, "partitioned": partitioned}
 
@@ -98,7 +101,7 @@ class Publish:
         return self.root / PUBLISHES / self.publish_id
 
     def write(self, con, relation: str, name: str) -> dict:
-        info = write_mart(con, relation, self.staging / name)
+        info = write_mart(con, relation, self.staging / name, stem=f"part_{self.publish_id}")
         self.marts[name] = info
         pause = float(os.environ.get(PAUSE_ENV) or 0)
         if pause:

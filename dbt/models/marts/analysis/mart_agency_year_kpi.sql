@@ -11,6 +11,7 @@ counted_reports as (
         reports.agency_id
     from {{ ref('reports') }} as reports
     where reports.status in ('published', 'quarantined') and reports.agency_id is not null
+        and reports.report_year is not null  -- a report without a year (P.YEAR) has no place in a year's KPIs
 ),
 
 reports_with_errors as (

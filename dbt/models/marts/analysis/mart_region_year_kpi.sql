@@ -19,6 +19,7 @@ counted_reports as (
     from {{ ref('reports') }} as reports
     inner join dim_agency on dim_agency.agency_id = reports.agency_id
     where reports.status in ('published', 'quarantined')
+        and reports.report_year is not null  -- a report without a year (P.YEAR) has no place in a year's KPIs
 ),
 
 reports_with_errors as (
