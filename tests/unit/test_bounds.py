@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,8 +23,9 @@ from dagster_project.lib.parsing.template import (MAX_COUNT, MAX_FEE_10K_CNY, MA
                                                   VALUE_BOUND, VERSIONS, t2_measure)
 from devtools.synth.case import make_case
 from devtools.synth.compare import t4_digits
+from tests.conftest import SHARED
 
-REPRO = Path(__file__).resolve().parents[2].parent / "shared" / "repro" / "t4-long-row-overflow.txt"
+REPRO = SHARED / "repro" / "t4-long-row-overflow.txt"
 DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=70)
 
 

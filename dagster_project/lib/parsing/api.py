@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import traceback
 from collections.abc import Iterable, Iterator
@@ -84,9 +85,12 @@ def parse_document(doc: Document, out: dict) -> dict:
     t3raw = locate_t3(cx)
     t2 = t3 = t4 = None
     t2_version = version = None
+    t3_consistent = False
     if t3raw is not None:
         version = t3raw.version
-        t3 = take("t3", solve_t3(t3raw))
+        solved3 = solve_t3(t3raw)
+        t3 = take("t3", solved3)
+        t3_consistent = solved3 is not None and solved3.consistent
         t4loc = locate_t4(cx, max(t3raw.end, t3raw.start))
         t2loc = locate_t2(cx, t3raw.start)
     else:
@@ -109,7 +113,7 @@ def parse_document(doc: Document, out: dict) -> dict:
                         "pointing to an attachment, or a pre-2019 report)")
         return out
 
-    checks, repair = run_checks(version, t2, t3, t4, text, t2_version=t2_version)
+    checks, repair = run_checks(version, t2, t3, t4, text, t2_version=t2_version, t3_consistent=t3_consistent)
     checks = problems + checks
     for name in blank:
         checks.append({"check_id": "X.S9", "severity": "warn", "cells": [], "expected": None, "actual": None,
@@ -125,9 +129,8 @@ def parse_file(path: str | os.PathLike, root: str | os.PathLike | None = None) -
     p = Path(path)
     rel = str(p)
     if root is not None:
-        try:
-            rel = str(p.resolve().relative_to(Path(root).resolve()))
-        except ValueError:
+        rel = _relative(_resolve(p), _resolved_dir(os.path.abspath(root)))
+        if rel is None:
             rel = str(p)
     try:
         data = p.read_bytes()
@@ -136,6 +139,29 @@ def parse_file(path: str | os.PathLike, root: str | os.PathLike | None = None) -
         out["error"] = f"cannot open the file: {exc.strerror or exc}"
         return out
     return parse_bytes(data, p.name, rel)
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved_dir(abs_dir: str) -> str:
+    """``Path.resolve()`` of a folder, cached: a batch parses many files of the same few folders,
+    and resolving costs a system call per path component (a folder re-pointed by a symlink
+    while the process runs is the one thing this does not see)."""
+    return str(Path(abs_dir).resolve())
+
+
+def _resolve(p: Path) -> str:
+    """``str(p.resolve())``: the file's resolved folder plus its name, unless the file is a symlink."""
+    if p.name in ("", ".", "..") or os.path.islink(p):
+        return str(p.resolve())
+    return os.path.join(_resolved_dir(os.path.dirname(os.path.abspath(p))), p.name)
+
+
+def _relative(path: str, root: str) -> str | None:
+    """``str(Path(path).relative_to(root))`` for resolved absolute paths; None when not under root."""
+    if path == root:
+        return "."
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    return path[len(prefix):] if path.startswith(prefix) else None
 
 
 def iter_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:

@@ -8,6 +8,7 @@ error checks, plus a one-cell ``suggested_repair`` when exactly one change fixes
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from .template import C7, COLUMN_LABEL, LEAVES, PROCEEDINGS, RESULTS, SUBTOTALS, T3_ROWS, t2_items
@@ -24,22 +25,24 @@ def _check(check_id: str, severity: str, cells: list[str], expected, actual, mes
 
 
 def _is_count(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+    return type(v) is int and v >= 0 or isinstance(v, int) and not isinstance(v, bool) and v >= 0
 
 
 _T3_KEYS = {v: [[f"{r.code}__{c}" for c in C7] for r in rows] for v, rows in T3_ROWS.items()}
 _T3_ROWIDX = {v: {r.code: i for i, r in enumerate(rows)} for v, rows in T3_ROWS.items()}
 
 
-def t3_checks(t3: dict, version: str) -> list[dict]:
-    """T3.H1–H5 on a table 三 (flat dict; missing columns are skipped)."""
-    out: list[dict] = []
-    rows = [r.code for r in T3_ROWS[version]]
-    ridx = _T3_ROWIDX[version]
-    colidx = [j for j, c in enumerate(C7) if f"received_new__{c}" in t3]
-    cols = [C7[j] for j in colidx]
-    grid_raw = [[t3.get(keys[j]) for j in colidx] for keys in _T3_KEYS[version]]
-    # T3.H5 first: arithmetic below only uses integer cells
+_T3_ROW_CODES = {v: [r.code for r in rows] for v, rows in T3_ROWS.items()}
+_RECEIVED_KEYS = tuple(f"received_new__{c}" for c in C7)  # the columns a table 三 has
+_INT_ONLY = {int}
+# printed subtotal rows (T3.H4): (subtotal code, its sub-rows, its keys by column)
+_T3_SUBTOTALS = {v: [(sub, parts, [f"{sub}__{c}" for c in C7]) for sub, parts in SUBTOTALS[v].items()
+                     if sub not in _T3_ROWIDX[v]]  # gov2019 other_total is a leaf, not a subtotal
+                 for v in T3_ROWS}
+
+
+def _t3_h5(rows: list[str], cols: list[str], grid_raw: list[list], out: list[dict]) -> list[list[int | None]]:
+    """T3.H5 cell by cell: the grid with every cell that is not an integer ≥ 0 made None."""
     grid: list[list[int | None]] = []
     for r, vals in zip(rows, grid_raw):
         row = []
@@ -53,7 +56,31 @@ def t3_checks(t3: dict, version: str) -> list[dict]:
                 out.append(_check("T3.H5", "error", [f"{r}__{c}"], "integer ≥ 0", v,
                                   f"T3.H5 {r}__{c}: {v!r} is not a non-negative integer"))
         grid.append(row)
+    return grid
+
+
+def t3_checks(t3: dict, version: str) -> list[dict]:
+    """T3.H1–H5 on a table 三 (flat dict; missing columns are skipped)."""
+    out: list[dict] = []
+    rows = _T3_ROW_CODES[version]
+    ridx = _T3_ROWIDX[version]
+    get = t3.get
+    if all(k in t3 for k in _RECEIVED_KEYS):
+        colidx = range(len(C7))
+        cols = list(C7)
+        grid_raw = [list(map(get, keys)) for keys in _T3_KEYS[version]]
+    else:
+        colidx = [j for j, c in enumerate(C7) if f"received_new__{c}" in t3]
+        cols = [C7[j] for j in colidx]
+        grid_raw = [[get(keys[j]) for j in colidx] for keys in _T3_KEYS[version]]
+    # T3.H5 first: arithmetic below only uses integer cells
+    every = list(itertools.chain.from_iterable(grid_raw))
+    if every and set(map(type, every)) == _INT_ONLY and min(every) >= 0:
+        grid = grid_raw  # the common case, checked in C: every cell a non-negative int
+    else:
+        grid = _t3_h5(rows, cols, grid_raw, out)
     rn, ci, ot, co = (grid[ridx[x]] for x in ("received_new", "carried_in", "outcome_total", "carried_out"))
+
     # T3.H1 column balance
     for j, c in enumerate(cols):
         a, b, o, d = rn[j], ci[j], ot[j], co[j]
@@ -78,12 +105,12 @@ def t3_checks(t3: dict, version: str) -> list[dict]:
                     "T3.H2", "error", [f"{r}__total"], s, tot,
                     f"T3.H2 {r}: {'+'.join(map(str, parts))} = {s}, but 总计 says {tot} ({_ROW_LABEL_ANY.get(r, r)})"))
     # T3.H3 outcome totals
-    leaf_rows = [grid[ridx[x]] for x in LEAVES[version]]
+    leaf_cols = list(zip(*(grid[ridx[x]] for x in LEAVES[version])))
     for j, c in enumerate(cols):
         tot = ot[j]
         if tot is None:
             continue
-        col = [row[j] for row in leaf_rows]
+        col = leaf_cols[j] if leaf_cols else ()
         if None in col:
             continue
         s = sum(col)
@@ -92,14 +119,14 @@ def t3_checks(t3: dict, version: str) -> list[dict]:
                 "T3.H3", "error", [f"outcome_total__{c}"], s, tot,
                 f"T3.H3 {c}: outcome leaves sum to {s}, but (七)总计 says {tot} ({COLUMN_LABEL[c]})"))
     # T3.H4 printed subtotals (only when a report prints them as extra keys)
-    for sub, parts_rows in SUBTOTALS[version].items():
-        if sub in ridx:
-            continue  # gov2019 other_total is a leaf, not a subtotal
-        for j, c in enumerate(cols):
-            printed = t3.get(f"{sub}__{c}")
+    for sub, parts_rows, keys in _T3_SUBTOTALS[version]:
+        if t3.keys().isdisjoint(keys):
+            continue  # not printed (the parser never returns subtotal rows)
+        for j, c in zip(colidx, cols):
+            printed = get(keys[j])
             if not _is_count(printed):
                 continue
-            vals = [grid[ridx[x]][j] for x in parts_rows]
+            vals = [grid[ridx[x]][cols.index(c)] for x in parts_rows]
             if None in vals:
                 continue
             if sum(vals) != printed:
@@ -108,15 +135,20 @@ def t3_checks(t3: dict, version: str) -> list[dict]:
     return out
 
 
+# table 四 per proceeding: (code, label, keys of the four results, key of the total)
+_T4_BLOCKS = tuple((p, plabel, tuple(f"{p}__{r}" for r, _ in RESULTS[:4]), f"{p}__total") for p, plabel in PROCEEDINGS)
+
+
 def t4_checks(t4: dict) -> list[dict]:
     """T4.H1 block totals and T4.H2 non-negative integers."""
     out: list[dict] = []
     for key, v in t4.items():
         if v is not None and not _is_count(v):
             out.append(_check("T4.H2", "error", [key], "integer ≥ 0", v, f"T4.H2 {key}: {v!r} is not a non-negative integer"))
-    for p, plabel in PROCEEDINGS:
-        vals = [t4.get(f"{p}__{r}") for r, _ in RESULTS[:4]]
-        tot = t4.get(f"{p}__total")
+    get = t4.get
+    for p, plabel, keys, total_key in _T4_BLOCKS:
+        vals = list(map(get, keys))
+        tot = get(total_key)
         if not all(_is_count(v) for v in vals) or not _is_count(tot):
             continue
         if sum(vals) != tot:
@@ -200,8 +232,35 @@ _RECEIVED = re.compile(r"共(?:收到|受理|接收|新收|办理)[^。;,\n]{0,3
 _RECEIVED2 = re.compile(r"(?:收到|受理|接收)[^。;\n]{0,20}?申请(?:共计|共|合计)\s*" + _NUM + r"\s*件")
 _ANSWERED = re.compile(r"(?:办结|答复)[^。;,\n]{0,12}?" + _NUM + r"\s*件")
 _REVIEW = re.compile(r"行政复议(?:案件)?\s*" + _NUM + r"\s*(?:件|起)")
-_LITIG = re.compile(r"(?<!复议)(?:行政)?诉讼(?:案件)?\s*" + _NUM + r"\s*(?:件|起)")
+# "(行政)诉讼 N 件", not after 复议 (复议后起诉 is counted apart). The pattern starts with its
+# literal so the regex engine can skip ahead; the 复议 look-behind is checked on each hit (a
+# leading "(?<!复议)(?:行政)?" made every search try every position of the text)
+_LITIG = re.compile(r"诉讼(?:案件)?\s*" + _NUM + r"\s*(?:件|起)")
+
+
+def _litigation_mention(text: str) -> re.Match | None:
+    for m in _LITIG.finditer(text):
+        if text[max(0, m.start() - 2): m.start()] != "复议":
+            return m
+    return None
 _CHANNEL = re.compile(r"(当面|信函|邮寄|网络|网上|电子邮箱|电子邮件|传真|电话)[^0-9。;,\n]{0,6}?" + _NUM + r"\s*件")
+
+
+def _search_from(pattern: re.Pattern, text: str, heads: tuple[str, ...]) -> re.Match | None:
+    """``pattern.search(text)`` for a pattern that must start with one of ``heads``: the pattern
+    is tried only where a head occurs, leftmost first (str.find finds them far faster than the
+    regex engine scans a report)."""
+    starts = []
+    for h in heads:
+        i = text.find(h)
+        while i >= 0:
+            starts.append(i)
+            i = text.find(h, i + 1)
+    for i in sorted(starts):
+        m = pattern.match(text, i)
+        if m:
+            return m
+    return None
 
 
 def narrative_checks(text: str, t3: dict | None, t4: dict | None) -> list[dict]:
@@ -209,7 +268,7 @@ def narrative_checks(text: str, t3: dict | None, t4: dict | None) -> list[dict]:
     out: list[dict] = []
     if t3:
         rn, ci, ot = t3.get("received_new__total"), t3.get("carried_in__total"), t3.get("outcome_total__total")
-        m = _RECEIVED.search(text) or _RECEIVED2.search(text)
+        m = _RECEIVED.search(text) or _search_from(_RECEIVED2, text, ("收到", "受理", "接收"))
         if m and isinstance(rn, int):
             n = int(m.group(1))
             ok = n == rn or (isinstance(ci, int) and n == rn + ci)
@@ -227,7 +286,7 @@ def narrative_checks(text: str, t3: dict | None, t4: dict | None) -> list[dict]:
                 elif s > n:
                     out.append(_check("X.S3", "warn", ["received_new__total"], n, s,
                                       f"X.S3 breakdown {s} exceeds the narrative total {n}"))
-        m = _ANSWERED.search(text)
+        m = _search_from(_ANSWERED, text, ("办结", "答复"))
         if m and isinstance(ot, int) and int(m.group(1)) != ot and not (isinstance(rn, int) and int(m.group(1)) == rn):
             out.append(_check("X.S2", "warn", ["outcome_total__total"], ot, int(m.group(1)),
                               f"X.S2 narrative says {m.group(1)} handled (“{m.group(0)[:30]}”), table 三 (七)总计 says {ot}"))
@@ -237,7 +296,7 @@ def narrative_checks(text: str, t3: dict | None, t4: dict | None) -> list[dict]:
         if m and isinstance(rv, int) and int(m.group(1)) != rv:
             out.append(_check("X.S2", "warn", ["admin_review__total"], rv, int(m.group(1)),
                               f"X.S2 narrative says {m.group(1)} reconsiderations, table 四 says {rv}"))
-        m = _LITIG.search(text)
+        m = _litigation_mention(text)
         ld, la = t4.get("litigation_direct__total"), t4.get("litigation_after_review__total")
         if m and isinstance(ld, int) and isinstance(la, int) and int(m.group(1)) not in (ld + la, ld):
             out.append(_check("X.S2", "warn", ["litigation_direct__total", "litigation_after_review__total"], ld + la,
@@ -299,12 +358,17 @@ def suggest_repair(version: str | None, t2: dict | None, t3: dict | None, t4: di
 
 
 def run_checks(version: str | None, t2: dict | None, t3: dict | None, t4: dict | None,
-               text: str = "", t2_version: str | None = None) -> tuple[list[dict], dict | None]:
-    """All in-report checks (hard and soft) and the suggested one-cell repair."""
+               text: str = "", t2_version: str | None = None,
+               t3_consistent: bool = False) -> tuple[list[dict], dict | None]:
+    """All in-report checks (hard and soft) and the suggested one-cell repair.
+
+    ``t3_consistent``: the caller (the parser) already knows table 三 passes T3.H1–H5 (every
+    cell an integer ≥ 0, every identity holding), so ``t3_checks`` is not run again.
+    """
     checks: list[dict] = []
     if t2 is not None and (t2_version or version):
         checks += t2_checks(t2, t2_version or version)
-    if t3 is not None and version:
+    if t3 is not None and version and not t3_consistent:
         checks += t3_checks(t3, version)
     if t4 is not None:
         checks += t4_checks(t4)

@@ -16,11 +16,15 @@ table 三 the 总计 cell must equal the sum of the other six (T3.H2), for table
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
+
+from .template import MAX_COUNT, VALUE_BOUND, within_bound
 
 YUAN = "\ue000"  # unit marker: 元
 WAN = "\ue001"  # unit marker: 万元 / 万
@@ -41,11 +45,12 @@ _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?[" + UNITS + r"]?$")
 _DIGIT = re.compile(r"\d")
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):  # a tuple: built by the thousand per report, so cheap to make
     text: str
     exact: bool  # True: exactly one cell; False: a run of one or more glued cells
 
+
+_new_group = functools.partial(tuple.__new__, Group)  # Group((text, exact)) without a Python-level __new__
 
 _PLAIN = re.compile(r"[0-9.+\-/|\t\n ,]*")
 _UNIT_CHARS = re.compile("[万元件项个条次]")
@@ -73,9 +78,25 @@ def segment_groups(raw: str) -> tuple[list[Group], bool]:
     """Groups of a row's raw value text; the flag says cell boundaries were explicit (fields)."""
     first_line, nl, _rest = raw.partition("\n")
     if "|" in first_line or "\t" in first_line:
-        return _field_groups(clean_segment(first_line)), True
-    text = clean_segment(raw)
-    return _run_groups(text), False
+        # table rows repeat across reports ("| 0 | 0 | 0 | 0 | 0 | 0 | 0 |"): memoised by line
+        groups = _FIELD_LINE_CACHE.get(first_line)
+        if groups is None:
+            groups = tuple(_field_groups(clean_segment(first_line)))
+            if len(_FIELD_LINE_CACHE) >= 4096:
+                _FIELD_LINE_CACHE.clear()
+            _FIELD_LINE_CACHE[first_line] = groups
+        return list(groups), True  # a fresh list: callers own it
+    groups = _RUN_CACHE.get(raw)  # scraped rows repeat too ("\n0\n0\n0\n0\n0\n0\n0\n")
+    if groups is None:
+        groups = tuple(_run_groups(clean_segment(raw)))
+        if len(_RUN_CACHE) >= 4096:
+            _RUN_CACHE.clear()
+        _RUN_CACHE[raw] = groups
+    return list(groups), False
+
+
+_FIELD_LINE_CACHE: dict[str, tuple[Group, ...]] = {}
+_RUN_CACHE: dict[str, tuple[Group, ...]] = {}
 
 
 def fit_fields(groups: list[Group], k: int) -> list[Group]:
@@ -103,14 +124,34 @@ _FIELD_SPLIT = re.compile(r"[|\t]")
 
 def _field_groups(text: str) -> list[Group]:
     # fields[0] is what is left of the label cell; a closing "|" leaves an empty last field
-    fields = _FIELD_SPLIT.split(text)[1:]
+    fields = (text.split("|") if "\t" not in text else _FIELD_SPLIT.split(text))[1:]
     if fields and not fields[-1].strip() and text.rstrip().endswith("|"):
         fields.pop()
+    fields = list(map(str.strip, fields))
+    cache = _EXACT_GROUPS
+    groups = list(map(cache.get, fields))
+    if None not in groups:
+        return groups  # every field a plain number or symbol seen before
+    for i, g in enumerate(groups):  # the usual misses: plain numbers not seen before
+        if g is None:
+            f = fields[i]
+            if not f.isdigit():
+                break
+            groups[i] = g = _new_group((f, True))
+            if len(cache) < 20_000:
+                cache[f] = g
+    else:
+        return groups
     groups = []
     for f in fields:
-        f = f.strip()
-        if not f or f.isdigit() or f == "-" or f == "/":
-            groups.append(Group(f, True))
+        g = cache.get(f)
+        if g is not None:  # a plain one-cell field seen before ("0", "12", "-", …)
+            groups.append(g)
+        elif not f or f.isdigit() or f == "-" or f == "/":
+            g = Group(f, True)
+            if len(cache) < 20_000:
+                cache[f] = g
+            groups.append(g)
         elif " " not in f and _SINGLE.match(f):
             groups.append(Group(f.replace(",", "") if _THOUSANDS.match(f) else f, True))
         else:
@@ -118,23 +159,43 @@ def _field_groups(text: str) -> list[Group]:
     return groups
 
 
+_EXACT_GROUPS: dict[str, Group] = {}  # field text → its one-cell group (plain numbers and symbols only)
 _SINGLE = re.compile(r"^(?:[+-]?\d+(?:\.\d+)?[" + UNITS + r"]?|-|/|[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?[" + UNITS + r"]?)$")
+
+
+_PLAIN_RUNS: dict[str, Group] = {}  # digit word → its run group
+_GLUED_DASH = re.compile(r"(?<=\d)(-)(?!\d)|^(-)(?!\d)")
 
 
 def _run_groups(text: str) -> list[Group]:
     groups = []
+    plain = _PLAIN_RUNS
     for word in text.split():
-        if _THOUSANDS.match(word):  # 1,234 (grouped in threes): one number
-            groups.append(Group(word.replace(",", ""), True))
+        g = plain.get(word)
+        if g is not None:  # a digit run seen before
+            groups.append(g)
             continue
-        for tok in word.split(","):  # any other comma separates cells
+        if word.isdigit():  # the common case: a plain digit run
+            g = _new_group((word, False))
+            if len(plain) < 20_000:
+                plain[word] = g
+            groups.append(g)
+            continue
+        if "," in word:
+            if _THOUSANDS.match(word):  # 1,234 (grouped in threes): one number
+                groups.append(Group(word.replace(",", ""), True))
+                continue
+            toks = word.split(",")  # any other comma separates cells
+        else:
+            toks = (word,)
+        for tok in toks:
             if not tok:
                 continue
             if tok in ("-", "/"):
                 groups.append(Group(tok, True))
                 continue
             # a dash glued after digits ("0-0") is a zero symbol unless it signs a number
-            for part in re.split(r"(?<=\d)(-)(?!\d)|^(-)(?!\d)", tok):
+            for part in _GLUED_DASH.split(tok) if "-" in tok else (tok,):
                 if not part:
                     continue
                 groups.append(Group(part, part == "-"))
@@ -172,6 +233,29 @@ def cell_value(cell: str, kind: CellKind):
     return int(d) if d == d.to_integral_value() and "." not in num else float(d)
 
 
+_COUNT_CACHE: dict[str, object] = {}
+_MISSING = object()
+
+
+def count_values(cells) -> tuple:
+    """``cell_value(cell, "count")`` of each cell, memoised (the same few texts recur in every
+    table: 0, 1, 2 …); raises ValueError like ``cell_value``."""
+    cache = _COUNT_CACHE
+    try:
+        return tuple(map(cache.__getitem__, cells))
+    except KeyError:
+        pass
+    out = []
+    for c in cells:
+        v = cache.get(c, _MISSING)
+        if v is _MISSING:
+            v = cell_value(c, "count")
+            if len(cache) < 50_000:
+                cache[c] = v
+        out.append(v)
+    return tuple(out)
+
+
 def cell_origin(cell: str) -> str:
     if cell == BLANK:
         return "blank_as_zero"
@@ -206,20 +290,20 @@ class Flat:
     def __post_init__(self) -> None:
         self.steps_left = SEARCH_BUDGET
         n = len(self.s)
-        nxt = [n] * (n + 1)
-        m = sorted(set(self.must) | {n})
-        j = len(m) - 1
-        for pos in range(n, -1, -1):
-            while j > 0 and m[j - 1] > pos:
-                j -= 1
-            nxt[pos] = m[j] if m[j] > pos else n
+        # next_must[pos]: the first required boundary after pos (n when none): positions
+        # m_{j-1} .. m_j − 1 all map to m_j
+        nxt: list[int] = []
+        for m in sorted(set(self.must) | {n}):
+            if m > len(nxt):
+                nxt.extend([m] * (m - len(nxt)))
+        nxt.append(n)
         self.next_must = nxt
-        # prefix digit sums: the parts of a sum keep their digit sum whatever the split, so a
-        # total must be ≡ the digit sum of its parts (mod 9) — an O(1) filter on candidate totals
-        acc = [0]
-        for ch in self.s:
-            acc.append(acc[-1] + (ord(ch) - 48 if "0" <= ch <= "9" else 0))
-        self.dsum = acc
+        # digit values (non-digits 0), and prefix digit sums: the parts of a sum keep their digit
+        # sum whatever the split, so a total must be ≡ the digit sum of its parts (mod 9) — an
+        # O(1) filter on candidate totals
+        self.digits = digits = self.s.encode("utf-8", "replace").translate(_DIGIT_VALUES) if self.s.isascii() \
+            else bytes(ord(ch) - 48 if "0" <= ch <= "9" else 0 for ch in self.s)
+        self.dsum = list(itertools.accumulate(digits, initial=0))
 
     def mod9_ok(self, lo: int, hi: int, total: int) -> bool:
         return (self.dsum[hi] - self.dsum[lo] - total) % 9 == 0
@@ -234,6 +318,10 @@ class Flat:
                     {p - lo: v for p, v in self.orig.items() if lo <= p < hi})
         part.steps_left = self.steps_left
         return part
+
+
+# byte → its digit value (0 for anything that is not a digit)
+_DIGIT_VALUES = bytes(b - 48 if 48 <= b <= 57 else 0 for b in range(256))
 
 
 def flatten(groups: list[Group]) -> Flat:
@@ -255,13 +343,35 @@ def flatten(groups: list[Group]) -> Flat:
     return Flat("".join(parts), must, frozenset(forbid), orig)
 
 
-def _ends(f: Flat, pos: int, kind: CellKind, maxlen: int = 1 << 30) -> list[int]:
-    """End positions of the cells that can start at ``pos`` (shortest first, at most ``maxlen`` chars)."""
+# Plausibility bounds as digit caps (template.VALUE_BOUND): a count has at most 9 digits; a decimal
+# (万元) or money (元) cell may carry a unit that scales it, so its integer part is capped at the
+# digits its bound takes in the smallest unit, and its value is checked exactly.
+MAX_COUNT_DIGITS = len(str(MAX_COUNT))
+_MAX_INT_DIGITS = {
+    "count": MAX_COUNT_DIGITS,
+    "signed": MAX_COUNT_DIGITS,
+    "decimal": len(str(VALUE_BOUND["decimal"] * 10000)),  # 万元 bound written in 元
+    "money": len(str(VALUE_BOUND["money"])),  # 元 bound
+}
+# the most characters one cell can take (a sign for signed cells; decimals have no fixed limit)
+_MAX_CELL_CHARS = {"count": MAX_COUNT_DIGITS, "signed": MAX_COUNT_DIGITS + 1, "decimal": 1 << 30, "money": 1 << 30}
+
+
+def _max_rest(kinds: list[CellKind]) -> list[int]:
+    """maxrest[i]: the most characters cells i.. can hold together (a pruning bound)."""
+    out = [0] * (len(kinds) + 1)
+    for i in range(len(kinds) - 1, -1, -1):
+        out[i] = out[i + 1] + _MAX_CELL_CHARS[kinds[i]]
+    return out
+
+
+def _ends(f: Flat, pos: int, kind: CellKind) -> list[int]:
+    """End positions of the cells that can start at ``pos`` within their plausibility bound (shortest first)."""
     f.steps_left -= 1
     if f.steps_left <= 0:
         raise SearchTooLarge(f"{len(f.s)} run-together digits admit too many readings")
     s = f.s
-    limit = min(f.next_must[pos], pos + maxlen + (1 if kind != "count" else 0)) if kind == "count" else f.next_must[pos]
+    limit = f.next_must[pos]
     i = pos
     if kind == "signed" and i < limit and s[i] in "+-":
         i += 1
@@ -272,7 +382,8 @@ def _ends(f: Flat, pos: int, kind: CellKind, maxlen: int = 1 << 30) -> list[int]
     else:
         cand = []
         j = i
-        while j < limit and s[j].isdigit():
+        stop = min(limit, i + _MAX_INT_DIGITS[kind])
+        while j < stop and s[j].isdigit():
             j += 1
             cand.append(j)
     out = []
@@ -286,7 +397,17 @@ def _ends(f: Flat, pos: int, kind: CellKind, maxlen: int = 1 << 30) -> list[int]
         if e < limit and s[e] in UNITS:
             e += 1
         out.append(e)
-    return [e for e in out if e not in f.forbid and e <= limit]
+    out = [e for e in out if e not in f.forbid and e <= limit]
+    if kind in ("decimal", "money"):  # units scale the value: check it exactly
+        out = [e for e in out if _cell_in_bound(f.cell(pos, e), kind)]
+    return out
+
+
+def _cell_in_bound(cell: str, kind: CellKind) -> bool:
+    try:
+        return within_bound(cell_value(cell, kind), kind)
+    except ValueError:
+        return False
 
 
 def enumerate_splits(groups: list[Group] | Flat, kinds: list[CellKind], limit: int = 200_000) -> Iterator[tuple[str, ...]]:
@@ -296,6 +417,7 @@ def enumerate_splits(groups: list[Group] | Flat, kinds: list[CellKind], limit: i
     n = len(f.s)
     if len(f.must) > k:
         return
+    maxrest = _max_rest(kinds)
     count = [0]
     ends: list[int] = []
     dead: set[tuple[int, int]] = set()
@@ -309,7 +431,7 @@ def enumerate_splits(groups: list[Group] | Flat, kinds: list[CellKind], limit: i
                 starts = [0, *ends[:-1]]
                 yield tuple(f.cell(a, b) for a, b in zip(starts, ends))
             return
-        if n - pos < k - ci or (pos, ci) in dead:
+        if n - pos < k - ci or n - pos > maxrest[ci] or (pos, ci) in dead:
             return
         before = count[0]
         for e in _ends(f, pos, kinds[ci]):
@@ -330,8 +452,9 @@ def _one_char_cells(f: Flat, k: int) -> tuple[str, ...] | None:
 
 
 def _int_at(f: Flat, a: int, b: int) -> int | None:
+    """The count cell s[a:b] (None when it is not one: leading zero, not digits, beyond the bound)."""
     t = f.s[a:b]
-    if not t.isdigit() or (len(t) > 1 and t[0] == "0"):
+    if not t.isdigit() or (len(t) > 1 and t[0] == "0") or len(t) > MAX_COUNT_DIGITS:
         return None
     return int(t)
 
@@ -427,62 +550,123 @@ def _sum_search(f: Flat, lo: int, hi: int, c: int, target: int, limit: int) -> l
     return results
 
 
-def _cells3(f: Flat, lo: int, hi: int, maxlen: int, cap: int) -> list[tuple[int, int, int]]:
-    """(sum, end1, end2) for every reading of s[lo:hi] as three count cells of ≤ maxlen digits, sum ≤ cap."""
-    s, nm, forbid = f.s, f.next_must, f.forbid
-    out: list[tuple[int, int, int]] = []
-    if hi - lo < 3 or hi - lo > 3 * maxlen:
-        return out
+def _left3(f: Flat, lo: int, qmin: int, qmax: int, maxlen: int, cap: int) -> list[tuple[int, int, int, int]]:
+    """(q, sum, end1, end2) for every reading of s[lo:q], qmin ≤ q ≤ qmax, as three count cells of
+    ≤ maxlen digits with sum ≤ cap (s all digits; q is not inside a one-cell group).
+
+    The hot loop of table 三: values are built digit by digit (no int() of slices) and every
+    bound that only grows as a cell gets longer ends that cell's loop.
+    """
     f.steps_left -= 1
     if f.steps_left <= 0:
-        raise SearchTooLarge(f"{len(s)} run-together digits admit too many readings")
-    for e1 in range(lo + 1, min(lo + maxlen, hi - 2) + 1):
+        raise SearchTooLarge(f"{len(f.s)} run-together digits admit too many readings")
+    dig, nm, forbid = f.digits, f.next_must, f.forbid
+    out: list[tuple[int, int, int, int]] = []
+    a = 0
+    for e1 in range(lo + 1, min(lo + maxlen, qmax - 2) + 1):
         if nm[lo] < e1:
             break  # a required boundary comes first
+        a = a * 10 + dig[e1 - 1]
+        if a > cap:
+            break
         if e1 not in forbid:
-            a = int(s[lo:e1])
-            if a > cap:
-                break
-            for e2 in range(e1 + 1, min(e1 + maxlen, hi - 1) + 1):
+            b = 0
+            for e2 in range(e1 + 1, min(e1 + maxlen, qmax - 1) + 1):
                 if nm[e1] < e2:
                     break
+                b = b * 10 + dig[e2 - 1]
+                ab = a + b
+                if ab > cap:
+                    break
                 if e2 not in forbid:
-                    b = int(s[e1:e2])
-                    if a + b > cap:
-                        break
-                    if hi - e2 <= maxlen and nm[e2] >= hi and (s[e2] != "0" or hi - e2 == 1):
-                        c = int(s[e2:hi])
-                        if a + b + c <= cap:
-                            out.append((a + b + c, e1, e2))
-                if s[e1] == "0":
-                    break  # "0" is a one-character cell
-        if s[lo] == "0":
+                    c = 0
+                    for q in range(e2 + 1, min(e2 + maxlen, qmax) + 1):
+                        if nm[e2] < q:
+                            break
+                        c = c * 10 + dig[q - 1]
+                        if ab + c > cap:
+                            break
+                        if q >= qmin and q not in forbid:
+                            out.append((q, ab + c, e1, e2))
+                        if dig[e2] == 0:
+                            break  # "0" is a one-character cell
+                if dig[e1] == 0:
+                    break
+        if dig[lo] == 0:
             break
     return out
 
 
+def _right3(f: Flat, hi: int, qmin: int, qmax: int, maxlen: int, cap: int) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    """{(q, sum): [(end1, end2), …]} for every reading of s[q:hi], qmin ≤ q ≤ qmax, as three count
+    cells of ≤ maxlen digits with sum ≤ cap: built from the right (a cell's value only grows as
+    it extends to the left, so the cap ends a loop; a leading zero only skips a start)."""
+    f.steps_left -= 1
+    if f.steps_left <= 0:
+        raise SearchTooLarge(f"{len(f.s)} run-together digits admit too many readings")
+    dig, nm, forbid = f.digits, f.next_must, f.forbid
+    pow10 = _POW10
+    out: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    c = 0
+    for r2 in range(hi - 1, max(qmin + 2, hi - maxlen) - 1, -1):  # the third cell s[r2:hi]
+        if nm[r2] < hi:
+            break
+        c += dig[r2] * pow10[hi - 1 - r2]
+        if c > cap:
+            break
+        if (dig[r2] == 0 and r2 != hi - 1) or r2 in forbid:
+            continue
+        b = 0
+        for r1 in range(r2 - 1, max(qmin + 1, r2 - maxlen) - 1, -1):  # the middle cell s[r1:r2]
+            if nm[r1] < r2:
+                break
+            b += dig[r1] * pow10[r2 - 1 - r1]
+            bc = b + c
+            if bc > cap:
+                break
+            if (dig[r1] == 0 and r1 != r2 - 1) or r1 in forbid:
+                continue
+            a = 0
+            for q in range(r1 - 1, max(qmin, r1 - maxlen) - 1, -1):  # the first cell s[q:r1]
+                if nm[q] < r1:
+                    break
+                a += dig[q] * pow10[r1 - 1 - q]
+                if a + bc > cap:
+                    break
+                if (dig[q] == 0 and q != r1 - 1) or q > qmax or q in forbid:
+                    continue
+                key = (q, a + bc)
+                if key in out:
+                    out[key].append((r1, r2))
+                else:
+                    out[key] = [(r1, r2)]
+    return out
+
+
 def _sum_search_6(f: Flat, lo: int, hi: int, target: int, limit: int) -> list[list[int]]:
-    """Six cells summing to ``target``: meet in the middle (three cells on each side of a cut)."""
-    results: list[list[int]] = []
+    """Six cells of s[lo:hi] (all digits) summing to ``target``: meet in the middle.
+
+    Every reading of a prefix as three cells is matched with the readings of the rest as three
+    cells whose sum makes up the target. Results in the order of (cut, cell ends).
+    """
     maxlen = len(str(target)) if target > 0 else 1
     # each side is three cells of at most maxlen digits: only cuts leaving 3..3·maxlen characters a side
-    for q in range(max(lo + 3, hi - 3 * maxlen), min(hi - 3, lo + 3 * maxlen) + 1):
-        if q in f.forbid:
-            continue
-        left = _cells3(f, lo, q, maxlen, target)
-        if not left:
-            continue
-        right: dict[int, list[tuple[int, int]]] = {}
-        for sm, e1, e2 in _cells3(f, q, hi, maxlen, target):
-            right.setdefault(sm, []).append((e1, e2))
-        if not right:
-            continue
-        for sm, e1, e2 in left:
-            for r1, r2 in right.get(target - sm, ()):
+    qmin, qmax = max(lo + 3, hi - 3 * maxlen), min(hi - 3, lo + 3 * maxlen)
+    if qmin > qmax:
+        return []
+    left = _left3(f, lo, qmin, qmax, maxlen, target)
+    if not left:
+        return []
+    right = _right3(f, hi, qmin, qmax, maxlen, target)
+    results: list[list[int]] = []
+    for q, sm, e1, e2 in left:
+        match = right.get((q, target - sm))
+        if match:
+            for r1, r2 in match:
                 results.append([e1, e2, q, r1, r2, hi])
-                if len(results) >= limit:
-                    return results
-    return results
+    f.steps_left -= len(results)
+    results.sort(key=lambda e: (e[2], e[0], e[1], e[3], e[4]))
+    return results[:limit]
 
 
 _POW10 = [10 ** i for i in range(1024)]
@@ -505,8 +689,9 @@ def total_splits(groups: list[Group] | Flat, k: int, limit: int = 100_000) -> li
         d = [int(ch) for ch in f.s]
         return [one] if sum(d[:-1]) == d[-1] else []
     out: list[tuple[str, ...]] = []
+    digits_only = f.s.isdigit()
     last_must = max([m for m in f.must if m < n], default=0)
-    for t in range(n - 1, last_must - 1, -1):
+    for t in range(n - 1, max(last_must, n - MAX_COUNT_DIGITS) - 1, -1):  # the total: at most 9 digits
         if t in f.forbid:
             continue
         total = _int_at(f, t, n)
@@ -515,7 +700,7 @@ def total_splits(groups: list[Group] | Flat, k: int, limit: int = 100_000) -> li
         # the parts: k−1 cells of at most len(total) digits each
         if t > (k - 1) * len(str(total)) or t < k - 1:
             continue
-        search = _sum_search_6 if k == 7 else None
+        search = _sum_search_6 if k == 7 and digits_only else None  # (_left3/_right3 read digits only)
         found = search(f, 0, t, total, limit - len(out)) if search else _sum_search(f, 0, t, k - 1, total, limit - len(out))
         for ends in found:
             cells = [0, *ends]
@@ -553,10 +738,11 @@ def block_sum_splits(groups: list[Group] | Flat, blocks: int, width: int, limit:
                 results.append(tuple(f.cell(a, e) for a, e in cells))
             return
         later = (blocks - b - 1) * width
-        for end in range(pos + width, n - later + 1):
+        widest = width * MAX_COUNT_DIGITS  # a block of bounded cells
+        for end in range(max(pos + width, n - later * MAX_COUNT_DIGITS), min(n - later, pos + widest) + 1):
             if end in f.forbid:
                 continue
-            for t in range(end - 1, pos + parts - 1, -1):
+            for t in range(end - 1, max(pos + parts, end - MAX_COUNT_DIGITS) - 1, -1):  # totals of ≤ 9 digits
                 if t in f.forbid:
                     continue
                 if f.next_must[t] < end:
@@ -597,6 +783,7 @@ def best_scored_splits(
     n = len(f.s)
     if len(f.must) > k:
         return -1, []
+    maxrest = _max_rest(kinds)
     neg = -(10**9)
     memo: dict[tuple[int, int], tuple[int, list[tuple[str, ...]]]] = {}
 
@@ -608,7 +795,7 @@ def best_scored_splits(
             res = (0, [()]) if pos == n else (neg, [])
             memo[key] = res
             return res
-        if n - pos < k - ci:
+        if n - pos < k - ci or n - pos > maxrest[ci]:
             memo[key] = (neg, [])
             return memo[key]
         best, sols = neg, []
@@ -629,51 +816,79 @@ def best_scored_splits(
 
 
 def block_min_violation_splits(groups: list[Group] | Flat, blocks: int, width: int,
-                               limit: int = 50) -> tuple[int, list[tuple[str, ...]]]:
+                               limit: int = 50) -> tuple[int, list[tuple[str | None, ...]]]:
     """When no reading satisfies every block sum: the readings violating the fewest blocks.
 
-    Block boundaries are enumerated; each block is read consistently when it can be
-    (``total_splits``), otherwise any reading of it counts as one violation.
+    Block boundaries are enumerated. A block is read consistently when it can be
+    (``total_splits``); otherwise it is one violation, and
+
+    * if its digits have exactly one reading within the plausibility bounds (five one-digit
+      cells, say), that reading stands: the printed numbers, for the checks to flag;
+    * if they have several, nothing tells them apart: the block reads as ``width`` ``None``
+      cells (unreadable, never a guess such as "everything left in the last cell");
+    * if they have none, those boundaries are impossible.
+
+    Returns (violated blocks, readings): every distinct reading of every boundary choice with
+    that minimum, up to ``limit`` (-1 and [] when no boundaries work at all), preferred first:
+    the fewest unreadable cells, then the most even block lengths (a typo changes a digit or
+    two; it is shifted boundaries that make lopsided blocks), then the most zero cells.
     """
     f = groups if isinstance(groups, Flat) else flatten(groups)
     n = len(f.s)
-    memo: dict[tuple[int, int], tuple[list[tuple[str, ...]], list[tuple[str, ...]]]] = {}
+    unreadable: tuple[str | None, ...] = (None,) * width
+    memo: dict[tuple[int, int], tuple[bool, list[tuple[str | None, ...]]]] = {}
 
-    def block(lo: int, hi: int):
+    def block(lo: int, hi: int) -> tuple[bool, list[tuple[str | None, ...]]]:
+        """(consistent?, readings) of the block s[lo:hi]."""
         key = (lo, hi)
         if key not in memo:
             part = f.sub(lo, hi)
             good = total_splits(part, width, limit=limit)
-            any_ = good or list(enumerate_splits(part, ["count"] * width, limit=1))
+            if good:
+                memo[key] = (True, good)
+            else:
+                some = list(enumerate_splits(part, ["count"] * width, limit=2))
+                memo[key] = (False, some if len(some) <= 1 else [unreadable])
             f.steps_left = part.steps_left
-            memo[key] = (good, any_)
         return memo[key]
 
-    best, out = None, []
+    best: int | None = None
+    found: dict[tuple[str | None, ...], tuple] = {}  # reading -> its preference key
+    widest = width * MAX_COUNT_DIGITS
 
-    def rec(pos: int, b: int, bad: int, acc: list[tuple[str, ...]]) -> None:
-        nonlocal best, out
+    def rec(pos: int, b: int, bad: int, acc: list[list[tuple[str | None, ...]]], cuts: tuple[int, ...]) -> None:
+        nonlocal best
         if best is not None and bad > best:
             return
         if b == blocks:
             if pos != n:
                 return
-            combos = [sum(x, ()) for x in itertools.product(*acc)][:limit]
             if best is None or bad < best:
-                best, out = bad, combos
-            else:
-                out.extend(combos[: limit - len(out)])
+                best = bad
+                found.clear()
+            lens = [e - a for a, e in zip((0, *cuts), (*cuts, n))]
+            mean = sum(lens) / blocks
+            spread = sum((x - mean) ** 2 for x in lens)
+            for combo in itertools.product(*acc):
+                reading = sum(combo, ())
+                key = (reading.count(None), spread, -reading.count("0"))
+                if key < found.get(reading, (1 << 30,)):
+                    found[reading] = key
+                if len(found) >= 4 * limit:
+                    break
             return
         later = (blocks - b - 1) * width
-        ends = [n] if b == blocks - 1 else range(pos + width, n - later + 1)
+        if b == blocks - 1:
+            ends = [n] if n - pos <= widest else []
+        else:
+            ends = range(max(pos + width, n - later * MAX_COUNT_DIGITS), min(n - later, pos + widest) + 1)
         for end in ends:
             if end in f.forbid:
                 continue
-            good, any_ = block(pos, end)
-            if good:
-                rec(end, b + 1, bad, [*acc, good])
-            elif any_:
-                rec(end, b + 1, bad + 1, [*acc, any_])
+            ok, readings = block(pos, end)
+            if readings:
+                rec(end, b + 1, bad + (not ok), [*acc, readings], (*cuts, end) if end < n else cuts)
 
-    rec(0, 0, 0, [])
+    rec(0, 0, 0, [], ())
+    out = sorted(found, key=found.__getitem__)[:limit]
     return (best if best is not None else -1), out

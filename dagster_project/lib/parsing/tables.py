@@ -11,32 +11,38 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import re
 from dataclasses import dataclass, field
 
 from . import split as sp
 from .checks import t2_soft_broken
 from .split import Group
-from .template import C7, COLUMN_LABEL, LEAVES, RESULTS, T2_BLOCKS, T2_SIGNALS, T3_ROWS, T3_SIGNALS_2021, PROCEEDINGS
+from .template import (C7, COLUMN_LABEL, LEAVES, MAX_COUNT, PROCEEDINGS, RESULTS, T2_BLOCKS, T2_SIGNALS, T3_ROWS,
+                       T3_SIGNALS_2021, within_bound)
 
 # ---------------------------------------------------------------- compact text
-_CHUNK = re.compile(r"[^\s|]+")
-
-
 class Compact:
     """The text with whitespace and pipes removed, with a map back to original offsets."""
 
     def __init__(self, text: str):
         self.text = text
-        starts, origs, parts = [], [], []
-        n = 0
-        for m in _CHUNK.finditer(text):
-            starts.append(n)
-            origs.append(m.start())
-            s = m.group()
-            parts.append(s)
-            n += len(s)
-        self.c = "".join(parts)
+        # chunks: the runs of text between whitespace and pipes. str.split() splits on exactly
+        # the whitespace the regex \s matches, and each chunk is found from where the previous
+        # one ended (only whitespace lies between them): cheaper than a regex match per chunk
+        flat = text.replace("|", " ")
+        chunks = flat.split()
+        origs: list[int] = []
+        add = origs.append
+        find = flat.find
+        pos = 0
+        for ch in chunks:
+            pos = find(ch, pos)
+            add(pos)
+            pos += len(ch)
+        self.c = "".join(chunks)
+        starts = list(itertools.accumulate(map(len, chunks), initial=0))
+        starts.pop()
         self._starts = starts
         self._origs = origs
 
@@ -101,19 +107,22 @@ def _extend(c: str, pos: int, rest: str) -> int:
 
 # ---------------------------------------------------------------- row value text
 _TAIL_NUM = {}
+_TAIL_MARKS = frozenset(".、．")
 
 
 def _strip_next_prefix(raw: str, next_prefix: str | None) -> str:
     """Remove the next row's numbering glued to this row's digits (``…00000002.其他…``)."""
     if not next_prefix:
         return raw
-    m = re.fullmatch(r"(\d+)\.", next_prefix)
-    if not m:
-        return raw
-    pat = _TAIL_NUM.get(m.group(1))
+    pat = _TAIL_NUM.get(next_prefix, False)
+    if pat is False:  # first time this prefix is seen: a pattern for "N." numbering, else None
+        m = re.fullmatch(r"(\d+)\.", next_prefix)
+        pat = _TAIL_NUM[next_prefix] = re.compile(m.group(1) + r"\s*[.、．]\s*$") if m else None
     if pat is None:
-        pat = _TAIL_NUM[m.group(1)] = re.compile(m.group(1) + r"\s*[.、．]\s*$")
+        return raw
     stripped = raw.rstrip()
+    if stripped[-1:] not in _TAIL_MARKS:
+        return raw  # the pattern ends in one of these (a cheap test before the regex)
     mm = pat.search(stripped)
     return stripped[: mm.start()] if mm else raw
 
@@ -158,8 +167,11 @@ def locate_t3(cx: Compact) -> T3Raw | None:
     rows = T3_ROWS[version]
     spans: list[tuple[int, int] | None] = []
     p = start
+    n_c = len(c)
     for r in rows:
-        span = find_label(cx, r.label, p, min(len(c), p + 1500))
+        label = r.label
+        i = c.find(label, p, min(n_c, p + 1500))  # the exact label (find_label's first try)
+        span = (i, i + len(label)) if i >= 0 else find_label(cx, label, p, min(n_c, p + 1500))
         if span is None and r.code == "other_total" and version == "gov2019":
             span = find_label(cx, "其他处理", p, min(len(c), p + 1500))
         spans.append(span)
@@ -170,20 +182,28 @@ def locate_t3(cx: Compact) -> T3Raw | None:
     stops = [i for i in (c.find("行政复议", last_end, last_end + 800), c.find("五、", last_end, last_end + 800)) if i >= 0]
     table_end = min(stops) if stops else min(len(c), last_end + 400)
     out_rows: list[RowText] = []
-    found_idx = [i for i, s in enumerate(spans) if s]
+    # the next found row after each row (None after the last)
+    next_found: list[int | None] = [None] * len(spans)
+    nf = None
+    for i in range(len(spans) - 1, -1, -1):
+        next_found[i] = nf
+        if spans[i]:
+            nf = i
+    text, orig, orig_end, segment = cx.text, cx.orig, cx.orig_end, sp.segment_groups
     for idx, (r, span) in enumerate(zip(rows, spans)):
         if span is None:
             out_rows.append(RowText(r.code, [], False, found=False))
             continue
-        nxt = next((j for j in found_idx if j > idx), None)
+        nxt = next_found[idx]
         if nxt is not None:
             seg_end_c = spans[nxt][0]
             next_prefix = rows[nxt].prefix
         else:
             seg_end_c, next_prefix = table_end, None
-        raw = cx.text[cx.orig_end(span[1]): cx.orig(seg_end_c)]
-        raw = _strip_next_prefix(raw, next_prefix)
-        groups, explicit = sp.segment_groups(raw)
+        raw = text[orig_end(span[1]): orig(seg_end_c)]
+        if next_prefix:
+            raw = _strip_next_prefix(raw, next_prefix)
+        groups, explicit = segment(raw)
         out_rows.append(RowText(r.code, groups, explicit))
     # columns: by header text when the header is readable and the rows agree
     header = c[max(0, start - 400): start]
@@ -204,10 +224,52 @@ class Solved:
     origin: dict[str, str] = field(default_factory=dict)
     ambiguous: dict[str, list[dict]] = field(default_factory=dict)
     problems: list[dict] = field(default_factory=list)  # parse failures (error checks)
+    # table 三 only: the values are known to pass T3.H1–H5 (every cell an integer ≥ 0 and the
+    # reading's own cost 0), so checks.t3_checks would find nothing
+    consistent: bool = False
 
 
 def _vals(cells: tuple[str, ...], kind: str = "count") -> tuple:
+    if kind == "count":
+        return sp.count_values(cells)
     return tuple(sp.cell_value(x, kind) for x in cells)
+
+
+def _direct_row(cells: tuple[str, ...], has_total: bool) -> tuple[str, tuple | None, tuple]:
+    """A table 三 row printed one cell a field: (status, values, ((column index, origin), …)).
+
+    status is "ok", "unreadable" (a cell is not a number) or "beyond" (a cell is beyond its
+    plausibility bound). Origins are given for the cells not printed as numbers (blank, "-",
+    "/"), and a blank 总计 next to filled cells is derived (T3.H2). Memoised: the same rows
+    (all zeros, say) recur across reports.
+    """
+    key = (cells, has_total)
+    hit = _DIRECT_ROWS.get(key)
+    if hit is not None:
+        return hit
+    try:
+        vals = sp.count_values(cells)
+    except ValueError:
+        hit = ("unreadable", None, ())
+    else:
+        if not _in_bounds(vals):
+            hit = ("beyond", None, ())
+        elif _SYMBOLIC.isdisjoint(cells):
+            hit = ("ok", vals, ())
+        else:  # blank, "-", "/": not printed as numbers
+            origins = [(i, sp.cell_origin(x)) for i, x in enumerate(cells) if x in _SYMBOLIC]
+            if has_total and cells[-1] == sp.BLANK and any(x != sp.BLANK for x in cells[:-1]):
+                if all(isinstance(v, int) for v in vals[:-1]) and sum(vals[:-1]) <= MAX_COUNT:
+                    vals = (*vals[:-1], sum(vals[:-1]))
+                    origins[-1] = (len(cells) - 1, "derived")  # the blank total, the last of them
+            hit = ("ok", vals, tuple(origins))
+    if len(_DIRECT_ROWS) >= 8192:
+        _DIRECT_ROWS.clear()
+    _DIRECT_ROWS[key] = hit
+    return hit
+
+
+_DIRECT_ROWS: dict[tuple, tuple] = {}
 
 
 def solve_t3(raw: T3Raw) -> Solved | None:
@@ -230,21 +292,18 @@ def solve_t3(raw: T3Raw) -> Solved | None:
         # as many groups as cells: each group is one cell (fields, or one cell a line/space)
         direct = len(r.groups) == k and (r.explicit or all(_one_cell(g.text) for g in r.groups))
         if direct:
-            cells = tuple(g.text for g in r.groups)
-            try:
-                vals = list(_vals(cells))
-            except ValueError:
+            cells = tuple(map(_TEXT, r.groups))
+            status, vals, origins = _direct_row(cells, has_total)
+            if status == "unreadable":
                 res.problems.append(_problem("P.T3.CELL", [f"{r.code}__{c}" for c in cols], f"row {r.code}: unreadable cells {cells}"))
                 continue
-            origin = {c: sp.cell_origin(x) for c, x in zip(cols, cells)}
-            if has_total and cells[-1] == sp.BLANK and any(x != sp.BLANK for x in cells[:-1]):
-                if all(isinstance(v, int) for v in vals[:-1]):
-                    vals[-1] = sum(vals[:-1])
-                    origin["total"] = "derived"
-            for c, o in origin.items():
-                if o != "printed":
-                    res.origin[f"{r.code}__{c}"] = o
-            cands[r.code] = [tuple(vals)]
+            if status == "beyond":
+                res.problems.append(_problem("P.T3.CELL", [f"{r.code}__{c}" for c in cols],
+                                             f"row {r.code}: a cell is beyond {MAX_COUNT:,} {cells}"))
+                continue
+            for i, o in origins:
+                res.origin[f"{r.code}__{cols[i]}"] = o
+            cands[r.code] = [vals]
             continue
         if not r.groups:
             res.problems.append(_problem("P.T3.SPLIT", [f"{r.code}__{cols[0]}"], f"table 三 row {r.code}: no values"))
@@ -252,7 +311,7 @@ def solve_t3(raw: T3Raw) -> Solved | None:
         try:
             splits = sp.total_splits(r.groups, k) if has_total else list(sp.enumerate_splits(r.groups, ["count"] * k, 5000))
         except sp.SearchTooLarge as exc:
-            res.problems.append(_problem("P.T3.SPLIT", [f"{r.code}__{cols[0]}"], f"table 三 row {r.code}: {exc}"))
+            res.problems.append(_problem("P.T3.SPLIT", [f"{r.code}__{c}" for c in cols], f"table 三 row {r.code}: {exc}"))
             continue
         readings: list[tuple] = []
         for s in splits:
@@ -269,6 +328,7 @@ def solve_t3(raw: T3Raw) -> Solved | None:
 
     def cost(assign: dict[str, tuple]) -> int:
         return _t3_cost(assign, cols, leaves, has_total)
+    cost.fast = lambda assign, names: _T3Eval(assign, names, cols, leaves, has_total)  # type: ignore[attr-defined]
 
     assign: dict[str, tuple] = {code: cs[0] for code, cs in cands.items() if cs}
     broken = [code for code, cs in cands.items() if not cs]
@@ -276,8 +336,10 @@ def solve_t3(raw: T3Raw) -> Solved | None:
     for code in broken:
         sols = _dp_row(code, groups_of[code], assign, cols, leaves)
         if not sols:
-            res.problems.append(_problem("P.T3.SPLIT", [f"{code}__{cols[0]}"],
-                                         f"table 三 row {code}: its digits cannot be read as {k} cells"))
+            res.problems.append(_problem("P.T3.SPLIT", [f"{code}__{c}" for c in cols],
+                                         f"table 三 row {code}: its digits cannot be read as {k} cells within the "
+                                         f"plausibility bounds (a count has at most {sp.MAX_COUNT_DIGITS} digits): "
+                                         f"the row is left null"))
             continue
         assign[code] = sols[0]
         cands[code] = sols
@@ -287,7 +349,11 @@ def solve_t3(raw: T3Raw) -> Solved | None:
     # a row that admits a sum-consistent but wrong reading: try its best column reading
     improved = True
     rounds = 0
-    while improved and rounds < 3 and cost(assign) > 0:
+    consistent = False
+    while improved and rounds < 3:
+        if cost(assign) == 0:
+            consistent = True
+            break
         improved = False
         rounds += 1
         for code in groups_of:
@@ -312,19 +378,42 @@ def solve_t3(raw: T3Raw) -> Solved | None:
                 readings.append(a[code])
         if len(readings) > 1:
             res.ambiguous[f"t3.{code}"] = [{f"{code}__{c}": v for c, v in zip(cols, vals)} for vals in readings]
+    if consistent and not res.problems and assign:
+        cells = list(itertools.chain.from_iterable(assign.values()))
+        res.consistent = bool(cells) and set(map(type, cells)) == {int} and min(cells) >= 0
     # every template row and column in printed order; None where not read or not printed
-    for r in T3_ROWS[version]:
-        vals = dict(zip(cols, assign[r.code])) if r.code in assign else {}
-        for c in C7:
-            res.values[f"{r.code}__{c}"] = vals.get(c)
+    full = len(cols) == len(C7)
+    for r, keys in zip(T3_ROWS[version], _T3_ROW_KEYS[version]):
+        got = assign.get(r.code)
+        if got is not None and full:
+            res.values.update(zip(keys, got))
+        else:
+            vals = dict(zip(cols, got)) if got is not None else {}
+            for c, key in zip(C7, keys):
+                res.values[key] = vals.get(c)
     return res
 
 
-_ONE_CELL = re.compile(r"^(?:0|[1-9]\d*|-|/|)$")
+# flat cell keys of each table 三 row, in column order
+_T3_ROW_KEYS = {v: [[f"{r.code}__{c}" for c in C7] for r in rows] for v, rows in T3_ROWS.items()}
+
+
+_SYMBOLIC = frozenset((sp.BLANK, "-", "/"))  # cells whose value_origin is not "printed"
+_TEXT = operator.itemgetter(0)  # Group.text
+_ONE_CELL = re.compile(r"^(?:0|[1-9]\d{0,%d}|-|/|)$" % (sp.MAX_COUNT_DIGITS - 1))  # a count within its bound
 
 
 def _one_cell(text: str) -> bool:
-    return bool(_ONE_CELL.match(text))
+    """Whether a run group is plainly one count cell (a number within its bound, a symbol, a blank)."""
+    ok = _ONE_CELL_SEEN.get(text)
+    if ok is None:
+        ok = bool(_ONE_CELL.match(text))
+        if len(_ONE_CELL_SEEN) < 20_000:
+            _ONE_CELL_SEEN[text] = ok
+    return ok
+
+
+_ONE_CELL_SEEN: dict[str, bool] = {}
 
 
 def _problem(check_id: str, cells: list[str], message: str) -> dict:
@@ -363,6 +452,73 @@ def _t3_cost(assign: dict[str, tuple], cols: list[str], leaves: list[str], has_t
     return bad
 
 
+class _T3Eval:
+    """``_t3_cost`` of many assignments that differ only in the rows ``names``: what the other
+    rows contribute (T3.H2 violations, leaf column sums) is computed once."""
+
+    _IO = ("received_new", "carried_in", "outcome_total", "carried_out")
+
+    def __init__(self, assign: dict[str, tuple], names: list[str], cols: list[str], leaves: list[str],
+                 has_total: bool):
+        self.names = names
+        self.has_total = has_total
+        self.k = len(cols)
+        free = set(names)
+        self.base_h2 = sum(_h2_bad(v) for c, v in assign.items() if c not in free) if has_total else 0
+        # io rows: ("fixed", tuple | None) or ("free", index in the combo)
+        self.io = [("free", names.index(x)) if x in free else ("fixed", assign.get(x)) for x in self._IO]
+        leaf_rows = [assign.get(x) if x not in free else None for x in leaves]
+        self.h3 = bool(leaves) and all(x in free or assign.get(x) is not None for x in leaves)
+        self.free_leaves = [names.index(x) for x in leaves if x in free]
+        base = [0] * self.k
+        ok = [True] * self.k
+        for row in leaf_rows:
+            if row is None:
+                continue
+            for j, v in enumerate(row):
+                if v is None or not ok[j]:
+                    ok[j] = False
+                else:
+                    base[j] += v
+        self.leaf_base, self.leaf_ok = base, ok
+
+    def cost(self, combo: tuple) -> int:
+        bad = self.base_h2
+        if self.has_total:
+            for v in combo:
+                bad += _h2_bad(v)
+        io = [combo[x] if kind == "free" else x for kind, x in self.io]
+        if None not in io:
+            for a, b, o, d in zip(*io):
+                try:
+                    if a + b != o + d:
+                        bad += 1
+                except TypeError:
+                    pass
+        ot = io[2]
+        if ot is not None and self.h3:
+            sums = list(self.leaf_base)
+            ok = list(self.leaf_ok)
+            for i in self.free_leaves:
+                for j, v in enumerate(combo[i]):
+                    if v is None:
+                        ok[j] = False
+                    elif ok[j]:
+                        sums[j] += v
+            for j, o in enumerate(ot):
+                if ok[j] and sums[j] != o:  # (an int ≠ None counts, as in _t3_cost)
+                    bad += 1
+        return bad
+
+
+def _h2_bad(vals: tuple) -> int:
+    """1 when a row's 总计 is not the sum of its cells (T3.H2), 0 otherwise or when not checkable."""
+    try:
+        return int(sum(vals[:-1]) != vals[-1])
+    except TypeError:  # a "/" cell
+        return 0
+
+
 def _search(assign: dict[str, tuple], options: dict[str, list[tuple]], cost) -> list[dict[str, tuple]]:
     """All minimum-cost assignments over the rows with several readings (exhaustive when small)."""
     if not options:
@@ -372,16 +528,20 @@ def _search(assign: dict[str, tuple], options: dict[str, list[tuple]], cost) -> 
     for n in names:
         total *= len(options[n])
     if total <= 20000:
+        ev = cost.fast(assign, names) if hasattr(cost, "fast") else None
         best, best_list = None, []
         for combo in itertools.product(*(options[n] for n in names)):
-            trial = dict(assign)
-            trial.update(zip(names, combo))
-            cst = cost(trial)
+            if ev is not None:
+                cst = ev.cost(combo)
+            else:
+                trial = dict(assign)
+                trial.update(zip(names, combo))
+                cst = cost(trial)
             if best is None or cst < best:
-                best, best_list = cst, [trial]
+                best, best_list = cst, [combo]
             elif cst == best:
-                best_list.append(trial)
-        return best_list
+                best_list.append(combo)
+        return [{**assign, **dict(zip(names, combo))} for combo in best_list]
     # coordinate descent for large spaces
     cur = dict(assign)
     for _ in range(4):
@@ -495,6 +655,13 @@ def locate_t4(cx: Compact, after: int) -> tuple[list[Group], bool, int] | None:
 
 
 def solve_t4(groups: list[Group], explicit: bool) -> Solved | None:
+    """Read table 四: the reading where every block's 总计 is the sum of its results (T4.H1).
+
+    When none is, the readings violating the fewest blocks: a violated block keeps its printed
+    numbers when its digits read only one way, and is null with a ``P.T4.SPLIT`` error when they
+    read several ways (``split.block_min_violation_splits``). Several remaining readings are all
+    listed in ``ambiguous["t4"]``.
+    """
     res = Solved({})
     if explicit:
         groups = sp.fit_fields(groups, 15)
@@ -506,34 +673,70 @@ def solve_t4(groups: list[Group], explicit: bool) -> Solved | None:
             vals = _vals(cells)
         except ValueError:
             res.problems.append(_problem("P.T4.CELL", T4_KEYS, f"table 四: unreadable cells {cells}"))
-            return res
+            return _t4_null(res)
+        if not _in_bounds(vals):
+            res.problems.append(_problem("P.T4.CELL", T4_KEYS, f"table 四: a cell is beyond {MAX_COUNT:,} {cells}"))
+            return _t4_null(res)
         res.values = dict(zip(T4_KEYS, vals))
         res.origin = {k: sp.cell_origin(x) for k, x in zip(T4_KEYS, cells) if sp.cell_origin(x) != "printed"}
         return res
     try:
         sols = sp.block_sum_splits(groups, 3, 5)
-        if not sols:
-            _, sols = sp.block_min_violation_splits(groups, 3, 5)
+        consistent = bool(sols)
+        if not consistent:
+            _, sols = sp.block_min_violation_splits(groups, 3, 5)  # ordered by preference already
     except sp.SearchTooLarge as exc:
-        res.problems.append(_problem("P.T4.SPLIT", T4_KEYS[:1], f"table 四: {exc}"))
-        return res
+        res.problems.append(_problem("P.T4.SPLIT", T4_KEYS, f"table 四: {exc}"))
+        return _t4_null(res)
     readings: list[tuple] = []
     for s in sols:
-        v = _vals(s)
+        v = tuple(None if x is None else sp.cell_value(x, "count") for x in s)
         if v not in readings:
             readings.append(v)
     if not readings:
-        res.problems.append(_problem("P.T4.SPLIT", T4_KEYS[:1], "table 四: its digits cannot be read as 15 cells"))
-        return res
-    readings.sort(key=lambda v: -sum(1 for x in v if x == 0))
+        res.problems.append(_problem("P.T4.SPLIT", T4_KEYS,
+                                     "table 四: its digits cannot be read as 15 cells within the plausibility bounds"))
+        return _t4_null(res)
+    if consistent:  # preferred: the most zeros (blank results are common in table 四)
+        readings.sort(key=lambda v: -sum(1 for x in v if x == 0))
     res.values = dict(zip(T4_KEYS, readings[0]))
+    for (p, plabel), blk in zip(PROCEEDINGS, range(0, 15, 5)):
+        if readings[0][blk] is None:
+            keys = T4_KEYS[blk: blk + 5]
+            res.problems.append(_problem(
+                "P.T4.SPLIT", keys,
+                f"table 四 {p} ({plabel}): its run-together digits admit several readings and none satisfies "
+                f"T4.H1 (总计 = the sum of the four results): the five cells cannot be read and are left null"))
     if len(readings) > 1:
         res.ambiguous["t4"] = [dict(zip(T4_KEYS, v)) for v in readings[:50]]
     return res
 
 
+def _t4_null(res: Solved) -> Solved:
+    """Table 四 printed but unreadable: every cell null (the problem says why)."""
+    res.values = dict.fromkeys(T4_KEYS)
+    return res
+
+
+def _in_bounds(vals, kinds=None) -> bool:
+    """Whether every value is within its plausibility bound (count cells unless ``kinds`` says otherwise)."""
+    if kinds is None:
+        if None in vals:
+            vals = [v for v in vals if v is not None]
+            if not vals:
+                return True
+        return -MAX_COUNT <= min(vals) and max(vals) <= MAX_COUNT
+    return all(within_bound(v, k) if isinstance(v, (int, float)) else True for v, k in zip(vals, kinds))
+
+
 # ---------------------------------------------------------------- table 二
 _T2_STOPS = ("第二十条", "信息内容")
+
+
+_T2_ITEMS = {v: [(b, i) for b in blocks for i in b.items] for v, blocks in T2_BLOCKS.items()}
+# (version, item) → (cell kinds, flat keys) of its row
+_T2_KINDS_KEYS = {(v, i.code): (tuple(m.kind for m in b.measures), tuple(f"{i.code}__{m.code}" for m in b.measures))
+                  for v, blocks in T2_BLOCKS.items() for b in blocks for i in b.items}
 
 
 def locate_t2(cx: Compact, t3_start: int) -> tuple[str, list[tuple]] | None:
@@ -541,10 +744,13 @@ def locate_t2(cx: Compact, t3_start: int) -> tuple[str, list[tuple]] | None:
     c = cx.c
     lo = max(0, t3_start - 8000)
     # the first caption of the block run that ends right before table 三
-    caps = [m.start() for m in re.finditer("第二十条", c[lo:t3_start])]
+    caps = []
+    x = c.find("第二十条", lo, t3_start)
+    while x >= 0:
+        caps.append(x)
+        x = c.find("第二十条", x + 4, t3_start)
     if not caps:
         return None
-    caps = [lo + x for x in caps]
     start = caps[0]
     # skip narrative mentions: a caption must be followed by 信息内容 or a measure label nearby
     for x in caps:
@@ -560,7 +766,7 @@ def locate_t2(cx: Compact, t3_start: int) -> tuple[str, list[tuple]] | None:
             return None
     else:
         version = max(sig, key=lambda v: sig[v])
-    items = [(b, i) for b in T2_BLOCKS[version] for i in b.items]
+    items = _T2_ITEMS[version]
     spans = []
     p = start
     for _, it in items:
@@ -574,8 +780,8 @@ def locate_t2(cx: Compact, t3_start: int) -> tuple[str, list[tuple]] | None:
             p = span[1]
     out = []
     for idx, ((b, it), span) in enumerate(zip(items, spans)):
-        kinds = [m.kind for m in b.measures]
-        keys = [f"{it.code}__{m.code}" for m in b.measures]
+        kinds, keys = _T2_KINDS_KEYS[(version, it.code)]
+        kinds, keys = list(kinds), list(keys)
         if span is None:
             out.append((it.code, [], False, keys, kinds))
             continue
@@ -609,29 +815,44 @@ def solve_t2(version: str, rows) -> Solved | None:
                 res.values[k] = 0
                 res.origin[k] = "blank_as_zero"
             continue
-        if len(groups) == len(kinds) and (explicit or all(g.exact or _T2_ONE.match(g.text) for g in groups)):
-            cells = tuple(g.text for g in groups)
+        if len(groups) == len(kinds) and (explicit or all(g.exact or _t2_one_cell(g.text, kd)
+                                                          for g, kd in zip(groups, kinds))):
+            cells = tuple(map(_TEXT, groups))
+            all_counts = all(kd == "count" for kd in kinds)
             try:
-                vals = tuple(sp.cell_value(x, kd) for x, kd in zip(cells, kinds))
+                vals = sp.count_values(cells) if all_counts else tuple(sp.cell_value(x, kd) for x, kd in zip(cells, kinds))
             except ValueError:
                 res.problems.append(_problem("P.T2.CELL", keys, f"table 二 row {code}: unreadable cells {cells}"))
+                res.values.update(dict.fromkeys(keys))
+                continue
+            if not (_in_bounds(vals) if all_counts else _in_bounds(vals, kinds)):
+                res.problems.append(_problem("P.T2.CELL", keys, f"table 二 row {code}: a cell is beyond its "
+                                                                f"plausibility bound {cells}"))
+                res.values.update(dict.fromkeys(keys))
                 continue
             res.values.update(zip(keys, vals))
-            res.origin.update({k: sp.cell_origin(x) for k, x in zip(keys, cells) if sp.cell_origin(x) != "printed"})
+            if not _SYMBOLIC.isdisjoint(cells):  # blank, "-", "/": not printed as numbers
+                res.origin.update({k: sp.cell_origin(x) for k, x in zip(keys, cells) if x in _SYMBOLIC})
             continue
         readings = []
-        for s in sp.enumerate_splits(groups, kinds, limit=20000):
-            try:
-                vals = tuple(sp.cell_value(x, kd) for x, kd in zip(s, kinds))
-            except ValueError:
-                continue
-            if vals not in [r[0] for r in readings]:
-                readings.append((vals, s))
+        try:
+            for s in sp.enumerate_splits(groups, kinds, limit=20000):  # only cells within their bounds
+                try:
+                    vals = tuple(sp.cell_value(x, kd) for x, kd in zip(s, kinds))
+                except ValueError:
+                    continue
+                if vals not in [r[0] for r in readings]:
+                    readings.append((vals, s))
+        except sp.SearchTooLarge as exc:
+            res.problems.append(_problem("P.T2.SPLIT", keys, f"table 二 row {code}: {exc}"))
+            res.values.update(dict.fromkeys(keys))
+            continue
         # hard: T2.H3 (gov2019, items can't go negative)
         if version == "gov2019" and "items_change" in "".join(keys):
             readings = [r for r in readings if r[0][0] is None or r[0][1] is None or r[0][0] + r[0][1] >= 0]
         if not readings:
-            res.problems.append(_problem("P.T2.SPLIT", keys, f"table 二 row {code}: its digits cannot be read as {len(kinds)} cells"))
+            res.problems.append(_problem("P.T2.SPLIT", keys, f"table 二 row {code}: its digits cannot be read as "
+                                                             f"{len(kinds)} cells within the plausibility bounds"))
             for k in keys:
                 res.values[k] = None
             continue
@@ -651,6 +872,16 @@ def solve_t2(version: str, rows) -> Solved | None:
 
 
 _T2_ONE = re.compile(r"^(?:[+-]?(?:0|[1-9]\d*)(?:\.\d+)?[" + sp.UNITS + r"]?)$")
+
+
+def _t2_one_cell(text: str, kind: str) -> bool:
+    """Whether a run group is plainly one table 二 cell: one number, within its bound (else it is split)."""
+    if not _T2_ONE.match(text):
+        return False
+    try:
+        return within_bound(sp.cell_value(text, kind), kind)
+    except ValueError:
+        return False
 
 
 def _t2_preference(code: str, vals: tuple, cells: tuple, soft: int) -> tuple:

@@ -230,3 +230,25 @@ T2_SIGNALS = {
     "gov2019": ("本年新制作数量", "对外公开总数量", "上一年项目数量", "其他对外管理服务事项", "政府集中采购", "本年新公开数量"),
 }
 T3_SIGNALS_2021 = ("逾期不补正", "逾期未按收费通知")
+
+
+# ---------------------------------------------------------------- plausibility bounds
+# The largest value a cell can plausibly hold, by measure kind (the ``kind`` of a table 二 measure;
+# every table 三 and 四 cell is a ``count``). A reading of run-together digits with a cell beyond its
+# bound is not a reading at all: the splitter never produces one, so an unsplittable run is reported
+# as a ``P.T*.SPLIT`` error with its cells null, never returned as one huge cell.
+# (lib/warehouse/schema.py stores cells under the same bounds: COUNT_MAX, FEE_10K_CNY_MAX, ...)
+MAX_COUNT = 999_999_999  # 件 / 项 (t2 counts and items, t3, t4): at most 9 digits
+MAX_FEE_10K_CNY = 10**9  # t2 fee_amount_10k_cny (本年收费金额, 万元), the only ``decimal`` measure
+MAX_PROCUREMENT_CNY = 10**15  # t2 procurement_amount_cny (采购总金额, 元 after unit conversion), the only ``money`` measure
+VALUE_BOUND: dict[str, int] = {
+    "count": MAX_COUNT,
+    "signed": MAX_COUNT,  # |本年增/减| ≤ MAX_COUNT
+    "decimal": MAX_FEE_10K_CNY,
+    "money": MAX_PROCUREMENT_CNY,
+}
+
+
+def within_bound(value, kind: str) -> bool:
+    """Whether a cell value (int/float, or None for "not applicable") is within its kind's bound."""
+    return value is None or abs(value) <= VALUE_BOUND[kind]
