@@ -37,7 +37,7 @@ from typing import Callable
 
 import yaml
 
-from dagster_project.lib.parsing.template import C7, SUBTOTALS, T2_BLOCKS, T3_ROWS, T4_KEYS
+from dagster_project.lib.parsing.template import C7, SUBTOTALS, T2_BLOCKS, T3_ROWS, T4_KEYS, VALUE_BOUND, cell_kind
 
 REQUIRED = ("cell", "value", "original", "reason", "who", "when")
 MIN_REPORT_PREFIX = 6
@@ -47,10 +47,6 @@ _T3_CELLS = {f"{r.code}__{c}" for rows in T3_ROWS.values() for r in rows for c i
 }
 _T4_CELLS = set(T4_KEYS)
 _T2_CELLS = {f"{i.code}__{m.code}" for blocks in T2_BLOCKS.values() for b in blocks for i in b.items for m in b.measures}
-
-
-_T2_KIND = {f"{i.code}__{m.code}": m.kind for blocks in T2_BLOCKS.values() for b in blocks for i in b.items
-            for m in b.measures}
 
 
 class CorrectionsError(ValueError):
@@ -63,14 +59,12 @@ def check_value(cell: str, table: str, value, what: str) -> str | None:
     under which cells are stored. Strings, booleans, lists, NaN and infinities are not values."""
     import math
 
-    from dagster_project.lib.warehouse.schema import COUNT_MAX, FEE_10K_CNY_MAX, PROCUREMENT_CNY_MAX
-
-    kind = "count" if table in ("t3", "t4") else _T2_KIND.get(cell, "count")
+    kind = cell_kind(table, cell)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"{what} must be a number, got {value!r}"
     if isinstance(value, float) and not math.isfinite(value):
         return f"{what} must be a finite number, got {value!r}"
-    bound = {"count": COUNT_MAX, "signed": COUNT_MAX, "decimal": FEE_10K_CNY_MAX, "money": PROCUREMENT_CNY_MAX}[kind]
+    bound = VALUE_BOUND[kind]
     if kind in ("count", "signed") and value != int(value):
         return f"{what} of {cell} must be a whole number, got {value!r}"
     if kind != "signed" and value < 0:

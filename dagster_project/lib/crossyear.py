@@ -43,7 +43,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 
 import numpy as np
 
-from dagster_project.lib.parsing.template import C7, SUBTOTALS, T2_BLOCKS, T3_ROW_CODES, T4_KEYS
+from dagster_project.lib.parsing.template import C7, DECIMAL_KEYS, SUBTOTALS, T2_KIND, T3_ROW_CODES, T4_KEYS
 
 SEVERITY = "warn"
 IN_FORCE_ITEMS = ("rules", "normative_docs")
@@ -58,16 +58,12 @@ _SKIP_STATUS = {"unreadable", "not_a_report"}
 # ------------------------------------------------------------------ dense table rows
 # Every cell code of each table (both templates), sorted: a report's table is one float row over these slots.
 TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "t2": tuple(sorted({f"{i.code}__{m.code}" for blocks in T2_BLOCKS.values() for b in blocks for i in b.items
-                        for m in b.measures})),
+    "t2": tuple(sorted(T2_KIND)),
     "t3": tuple(sorted({f"{r}__{c}" for rows in T3_ROW_CODES.values() for r in rows for c in C7}
                        | {f"{sub}__{c}" for subs in SUBTOTALS.values() for sub in subs for c in C7})),
     "t4": tuple(sorted(T4_KEYS)),
 }
 SLOTS: dict[str, dict[str, int]] = {t: {k: i for i, k in enumerate(keys)} for t, keys in TABLE_KEYS.items()}
-_DECIMAL = {f"{i.code}__{m.code}" for blocks in T2_BLOCKS.values() for b in blocks for i in b.items
-            for m in b.measures if m.kind in ("decimal", "money")}
-_DECIMAL_SLOT = {t: np.array([k in _DECIMAL for k in keys], dtype=bool) for t, keys in TABLE_KEYS.items()}
 _POW10 = 10.0 ** np.arange(0, 19)
 
 
@@ -75,7 +71,7 @@ def _value(key: str, f: float):
     """A stored float as the number it is: int for whole counts, float for amounts (None for NaN)."""
     if f != f:
         return None
-    return int(f) if f.is_integer() and key not in _DECIMAL else f
+    return int(f) if f.is_integer() and key not in DECIMAL_KEYS else f
 
 
 class Cells(MutableMapping):

@@ -160,3 +160,17 @@ def test_pdf_with_labels_wrapped_around_the_values(anshan):
     assert got["t3"] == expected["t3"]
     assert got["t4"] == expected["t4"]
     assert sorted(c["check_id"] for c in got["checks"] if c["severity"] == "error") == ["T3.H2", "T3.H3"]
+
+
+def test_a_report_nested_deeper_than_256_elements_is_read():
+    """libxml2 stops at 256 levels unless told otherwise: a page wrapping its report in 300 <div>s must not hide it."""
+    from devtools.synth.case import make_case
+    from dagster_project.lib.parsing.api import parse_bytes
+
+    case = make_case(6, "html", "gov2021")
+    html = case.data.decode("utf-8")
+    body = html.index("<body")
+    deep = html[:body] + "<div>" * 300 + html[body:].replace("</body>", "</div>" * 300 + "</body>", 1)
+    flat, nested = parse_bytes(case.data, "a.html"), parse_bytes(deep.encode("utf-8"), "a.html")
+    assert nested["status"] == flat["status"] == "ok"
+    assert (nested["t2"], nested["t3"], nested["t4"]) == (flat["t2"], flat["t3"], flat["t4"])

@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from dagster_project.lib.warehouse import cache, ingest, landing
-from dagster_project.lib.warehouse.schema import CACHE_SCHEMA, COUNT_MAX
+from dagster_project.lib.parsing.template import MAX_COUNT as COUNT_MAX
+from dagster_project.lib.warehouse.schema import CACHE_SCHEMA
 from tests.warehouse.factories import t2_cells, t3_cells, t4_cells
 
 

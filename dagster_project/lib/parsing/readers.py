@@ -238,7 +238,10 @@ def _html_parser():
 
     global _HTML_PARSER
     if _HTML_PARSER is None:
-        _HTML_PARSER = etree.HTMLParser(remove_comments=True, no_network=True, recover=True, encoding="utf-8")
+        # huge_tree: libxml2 otherwise stops at 256 levels of nesting and silently drops what is deeper (a report
+        # wrapped in 300 <div>s lost its tables); sizes are bounded by the ingest's file-size limit anyway
+        _HTML_PARSER = etree.HTMLParser(remove_comments=True, no_network=True, recover=True, encoding="utf-8",
+                                        huge_tree=True)
     return _HTML_PARSER
 
 

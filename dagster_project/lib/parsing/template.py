@@ -237,7 +237,7 @@ T3_SIGNALS_2021 = ("逾期不补正", "逾期未按收费通知")
 # every table 三 and 四 cell is a ``count``). A reading of run-together digits with a cell beyond its
 # bound is not a reading at all: the splitter never produces one, so an unsplittable run is reported
 # as a ``P.T*.SPLIT`` error with its cells null, never returned as one huge cell.
-# (lib/warehouse/schema.py stores cells under the same bounds: COUNT_MAX, FEE_10K_CNY_MAX, ...)
+# The warehouse stores cells under the same bounds (lib/warehouse/ingest.py), and validates corrections with them.
 MAX_COUNT = 999_999_999  # 件 / 项 (t2 counts and items, t3, t4): at most 9 digits
 MAX_FEE_10K_CNY = 10**9  # t2 fee_amount_10k_cny (本年收费金额, 万元), the only ``decimal`` measure
 MAX_PROCUREMENT_CNY = 10**15  # t2 procurement_amount_cny (采购总金额, 元 after unit conversion), the only ``money`` measure
@@ -247,6 +247,17 @@ VALUE_BOUND: dict[str, int] = {
     "decimal": MAX_FEE_10K_CNY,
     "money": MAX_PROCUREMENT_CNY,
 }
+
+
+# every table 二 cell key (both templates) → its measure kind; table 三 and 四 cells are all ``count``
+T2_KIND: dict[str, str] = {f"{i.code}__{m.code}": m.kind for blocks in T2_BLOCKS.values() for b in blocks
+                           for i in b.items for m in b.measures}
+DECIMAL_KEYS = frozenset(k for k, kind in T2_KIND.items() if kind in ("decimal", "money"))  # amounts, not counts
+
+
+def cell_kind(table: str, key: str) -> str:
+    """The measure kind of a cell (``count``, ``signed``, ``decimal`` or ``money``)."""
+    return T2_KIND.get(key, "count") if table == "t2" else "count"
 
 
 def within_bound(value, kind: str) -> bool:

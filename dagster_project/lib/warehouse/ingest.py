@@ -35,18 +35,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from dagster_project.lib.parsing.template import T2_BLOCKS
+from dagster_project.lib.parsing.template import VALUE_BOUND, cell_kind
 from dagster_project.lib.warehouse import cache
 from dagster_project.lib.warehouse.landing import FileStat, ext_format
 from dagster_project.lib.warehouse.paths import PARSING_DIR
-from dagster_project.lib.warehouse.schema import (
-    CACHE_SCHEMA,
-    CELL_STRUCT,
-    CHECK_STRUCT,
-    COUNT_MAX,
-    FEE_10K_CNY_MAX,
-    PROCUREMENT_CNY_MAX,
-)
+from dagster_project.lib.warehouse.schema import CACHE_SCHEMA, CELL_STRUCT, CHECK_STRUCT
 
 MAX_LONE_DEATHS = 3  # this many files in a row each killing a worker on its own: the workers are broken, not the files
 POOL_THRESHOLD = 48  # below this many files to read, a process pool costs more than it saves
@@ -97,9 +90,6 @@ def plan_reads(listing: Sequence[FileStat], state: cache.State) -> Plan:
 
 # ---------------------------------------------------------------- one file (in a worker)
 
-_T2_KIND = {f"{i.code}__{m.code}": m.kind for blocks in T2_BLOCKS.values() for b in blocks for i in b.items
-            for m in b.measures}
-_BOUND = {"count": COUNT_MAX, "signed": COUNT_MAX, "decimal": FEE_10K_CNY_MAX, "money": PROCUREMENT_CNY_MAX}
 
 
 class FileTimeout(Exception):
@@ -125,8 +115,8 @@ def _number(v: Any) -> float | None:
 
 def _check_bound(tbl: str, key: str, value: float) -> str | None:
     """Why a value cannot be stored as this cell (None when it can)."""
-    kind = "count" if tbl in ("t3", "t4") else _T2_KIND.get(key, "decimal")
-    bound = _BOUND[kind]
+    kind = cell_kind(tbl, key)
+    bound = VALUE_BOUND[kind]  # the parser's own plausibility bounds (template.py): one declaration
     if abs(value) > bound:
         return f"{value:.0f} is above the plausibility bound {bound:,.0f} for this cell (digits that could not be split?)"
     if kind in ("count", "signed") and value != int(value):

@@ -42,7 +42,7 @@ import pyarrow.compute as pc
 
 from dagster_project.lib import corrections as C
 from dagster_project.lib.crossyear import SLOTS, TABLE_KEYS, Cells
-from dagster_project.lib.parsing.template import T2_BLOCKS
+from dagster_project.lib.parsing.template import DECIMAL_KEYS
 from dagster_project.lib.warehouse import cache
 from dagster_project.lib.warehouse.landing import FileStat, Skipped, ext_format
 from dagster_project.lib.warehouse.schema import CELL_TABLES, CHECKS, REPORTS, arrow_schema
@@ -277,12 +277,8 @@ def _parsed_dict(r: Rep, row: dict) -> dict:
     }
 
 
-_DECIMAL = {f"{i.code}__{m.code}" for blocks in T2_BLOCKS.values() for b in blocks for i in b.items
-            for m in b.measures if m.kind in ("decimal", "money")}
-
-
 def _is_decimal(key: str) -> bool:
-    return key in _DECIMAL
+    return key in DECIMAL_KEYS
 
 
 def _load_full(reps: list[Rep], cache_dir: Path, version: str) -> dict[str, dict]:

@@ -18,12 +18,6 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-# Plausibility bounds of stored values (documented in README "What is published"): a count above COUNT_MAX
-# is digits that could not be split, not a number of requests; amounts have their own bounds.
-COUNT_MAX = 999_999_999
-FEE_10K_CNY_MAX = 1e9  # 本年收费金额 in 万元
-PROCUREMENT_CNY_MAX = 1e15  # 采购总金额 in 元
-
 
 @dataclass(frozen=True)
 class Column:
