@@ -118,6 +118,7 @@ _DEPARTMENT = re.compile(r"(局|委员会|委|厅|办公室|办|署|部|处)$")
 _SPACE = re.compile(r"[\s\u200b\u200c\u200d\ufeff\u3000]+")
 
 
+@lru_cache(maxsize=262144)
 def normalize_name(name: str | None) -> str:
     """The name as printed, made comparable: NFKC (full-width → ASCII), no whitespace of any kind."""
     if not name:

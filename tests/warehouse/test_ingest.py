@@ -210,7 +210,8 @@ def test_signed_and_money_cells_have_their_own_bounds():
     res = parse_result("a.txt", t2={"licensing__items_change": -5, "central_procurement__procurement_amount_cny":
                                     3_000_000_000.0, "admin_fees__fee_amount_10k_cny": 12.5})
     flat = ingest.flatten_result(res)
-    assert {(c["row"], c["value"]) for c in flat["cells"] if c["tbl"] == "t2"} == {
+    cells = flat["cells"]
+    assert {(r, v) for t, r, v in zip(cells["tbl"], cells["row"], cells["value"]) if t == "t2"} == {
         ("licensing", -5.0), ("central_procurement", 3e9), ("admin_fees", 12.5)}
     assert not any(c["check_id"] == "P.BOUND" for c in flat["checks"])
 

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from dagster_project.lib.warehouse.schema import CACHE_SCHEMA, CACHE_STATE_COLUMNS
 
 SUFFIX = ".parquet"
-COMPACT_MIN_FILES = 64  # more chunk files than this …
+COMPACT_MIN_FILES = 256  # more chunk files than this (a national year is ~150; each later run adds a few) …
 COMPACT_GARBAGE_SHARE = 0.3  # … or this share of rows referenced by no listed file: compact
 
 
@@ -121,30 +121,30 @@ def iter_payloads(cache_dir: Path, keys: set[str], columns: list[str] | None = N
     """Payload rows (one per parse key, first commit wins) of the given keys, one table per chunk file."""
     if not keys:
         return
-    wanted = pa.array(sorted(keys), type=pa.string())
     seen: set[str] = set()
     cols = None if columns is None else list(dict.fromkeys(["parse_key", "parsed", "parser_version", *columns]))
     for path in chunk_files(cache_dir):
         try:
+            head = pq.read_table(path, columns=["parse_key", "parsed", "parser_version"])
+        except Exception:  # noqa: BLE001
+            continue
+        # the rows wanted, first commit of a key wins (a Python set: building Arrow's is_in value set from
+        # every key for every chunk file would cost more than the lookups)
+        keep = []
+        for i, (k, parsed, v) in enumerate(zip(head.column("parse_key").to_pylist(), head.column("parsed").to_pylist(),
+                                                head.column("parser_version").to_pylist())):
+            if parsed and k in keys and k not in seen and (parser_version is None or v == parser_version):
+                seen.add(k)
+                keep.append(i)
+        if not keep:
+            continue
+        try:
             t = pq.read_table(path, columns=cols)
         except Exception:  # noqa: BLE001
             continue
-        mask = pc.and_(pc.is_in(t.column("parse_key"), value_set=wanted), pc.fill_null(t.column("parsed"), False))
-        if parser_version is not None:
-            mask = pc.and_(mask, pc.equal(t.column("parser_version"), parser_version))
-        t = t.filter(mask)
-        if t.num_rows == 0:
-            continue
-        got = t.column("parse_key").to_pylist()
-        keep = []
-        for i, k in enumerate(got):
-            if k not in seen:
-                seen.add(k)
-                keep.append(i)
-        if len(keep) != len(got):
+        if len(keep) != t.num_rows:
             t = t.take(pa.array(keep, type=pa.int64()))
-        if t.num_rows:
-            yield t
+        yield t
         if len(seen) == len(keys):
             return
 

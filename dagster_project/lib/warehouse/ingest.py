@@ -92,6 +92,9 @@ def plan_reads(listing: Sequence[FileStat], state: cache.State) -> Plan:
 
 
 
+_MAX_COUNT = VALUE_BOUND["count"]
+
+
 class FileTimeout(Exception):
     pass
 
@@ -156,26 +159,46 @@ def flatten_result(result: dict) -> dict:
     ``P.BOUND`` error check says why (the report is then quarantined, never silently "fixed").
     """
     origins = result.get("value_origin") or {}
-    cells, bound_checks = [], []
+    # cells column by column (the cache stores them as list<struct>): no dict per cell
+    tbls: list[str] = []
+    rows: list[str] = []
+    cols: list[str] = []
+    values: list[float | None] = []
+    origs: list[str | None] = []
+    bound_checks = []
     for tbl in ("t2", "t3", "t4"):
-        for key, raw in (result.get(tbl) or {}).items():
-            row, _, col = str(key).partition("__")
-            why = None
-            try:
-                value = _number(raw)
-            except ValueError as exc:
-                value, why = None, str(exc)
-            if value is not None:
-                why = _check_bound(tbl, key, value)
+        table = result.get(tbl)
+        if not table:
+            continue
+        counts = tbl != "t2"
+        for key, raw in table.items():
+            key = str(key)
+            if counts and type(raw) is int and -_MAX_COUNT <= raw <= _MAX_COUNT:  # the common case, checked
+                value = float(raw)
+            elif raw is None:
+                value = None
+            else:
+                why = None
+                try:
+                    value = _number(raw)
+                except ValueError as exc:
+                    value, why = None, str(exc)
+                if value is not None:
+                    why = _check_bound(tbl, key, value)
+                    if why:
+                        value = None
                 if why:
-                    value = None
-            if why:
-                bound_checks.append({"check_id": "P.BOUND", "severity": "error", "cells": [str(key)],
-                                     "expected": None, "actual": _float_or_none(raw),
-                                     "message": f"P.BOUND table {tbl[1]} cell {key}: {why}; stored as null"})
+                    bound_checks.append({"check_id": "P.BOUND", "severity": "error", "cells": [key],
+                                         "expected": None, "actual": _float_or_none(raw),
+                                         "message": f"P.BOUND table {tbl[1]} cell {key}: {why}; stored as null"})
+            row, _, col = key.partition("__")
             origin = origins.get(key)
-            cells.append({"tbl": tbl, "row": row, "col": col, "value": value,
-                          "origin": str(origin) if origin and origin != "printed" else None})
+            tbls.append(tbl)
+            rows.append(row)
+            cols.append(col)
+            values.append(value)
+            origs.append(str(origin) if origin and origin != "printed" else None)
+    cells = {"tbl": tbls, "row": rows, "col": cols, "value": values, "origin": origs}
     checks = []
     for c in [*(result.get("checks") or []), *bound_checks]:
         cl = c.get("cells") or []
@@ -210,11 +233,14 @@ def flatten_result(result: dict) -> dict:
     }
 
 
+NO_CELLS: dict[str, list] = {"tbl": [], "row": [], "col": [], "value": [], "origin": []}
+
+
 def unreadable_payload(fmt: str, error: str) -> dict:
     return {"parse_status": "unreadable", "error": error, "source_format": fmt, "agency_name": None,
             "report_year": None, "template_version": None, "template_t2": None, "publish_date": None,
             "suggested_repair_json": None, "ambiguous_json": None, "has_t2": False, "has_t3": False,
-            "has_t4": False, "cells": [], "checks": []}
+            "has_t4": False, "cells": NO_CELLS, "checks": []}
 
 
 _PARSE: Callable[[bytes, str], dict] | None = None
@@ -354,17 +380,23 @@ def rows_table(rows: list[dict]) -> pa.Table:
     return pa.table(cols, schema=CACHE_SCHEMA)
 
 
-def _nested(lists: list[list[dict] | None], struct: pa.StructType) -> pa.Array:
-    """A list<struct> column built field by field (no per-cell Arrow conversion)."""
+def _nested(lists: list, struct: pa.StructType) -> pa.Array:
+    """A list<struct> column built field by field (no per-cell Arrow conversion). Each row's items are a list of
+    dicts, or already columns (a dict of equal-length lists: the cells of :func:`flatten_result`), or None."""
     offsets, mask = [0], []
     fields: dict[str, list] = {f.name: [] for f in struct}
     n = 0
     for items in lists:
         mask.append(items is None)
-        for it in items or ():
+        if isinstance(items, dict):  # columns: extend each field at once
             for name, values in fields.items():
-                values.append(it.get(name))
-            n += 1
+                values.extend(items[name])
+            n += len(items["tbl"])
+        else:
+            for it in items or ():
+                for name, values in fields.items():
+                    values.append(it.get(name))
+                n += 1
         offsets.append(n)
     children = [pa.array(fields[f.name], type=f.type) for f in struct]
     values = pa.StructArray.from_arrays(children, fields=list(struct))
@@ -421,7 +453,7 @@ class IngestStats:
 
 def chunk_size(n: int, jobs: int) -> int:
     """Small enough to spread work and lose little on a crash, large enough to keep chunk files few."""
-    return max(8, min(250, n // (jobs * 8) or 1))
+    return max(8, min(1000, n // (jobs * 8) or 1))
 
 
 def read_and_parse(plan: Plan, cache_dir: Path, jobs: int = 2,

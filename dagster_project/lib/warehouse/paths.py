@@ -123,6 +123,12 @@ DAGSTER_YAML = """\
 # Written by gongkai: a persistent instance so that `gongkai run` shows up in `gongkai ui`.
 telemetry:
   enabled: false
+event_log_storage:
+  module: dagster._core.storage.event_log
+  class: ConsolidatedSqliteEventLogStorage
+  config:
+    base_dir:
+      env: DAGSTER_HOME
 """
 
 

@@ -533,13 +533,29 @@ def repair_text(repair: Any) -> str | None:
     return text or None
 
 
-def _check_row(rid: str, seq: int, origin: str, c: dict) -> dict:
-    cells = c.get("cells") or []
-    if isinstance(cells, str):
-        cells = [cells]
-    return {"report_id": rid, "check_seq": seq, "check_origin": origin, "check_id": str(c["check_id"]),
-            "severity": str(c["severity"]), "cells": [str(x) for x in cells], "expected": _float(c.get("expected")),
-            "actual": _float(c.get("actual")), "message": c.get("message")}
+class _CheckRows:
+    """Check rows built column by column (hundreds of thousands of cross-report rows in a national year)."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list] = {n: [] for n in CHECKS.names}
+
+    def add(self, rid: str, seq: int, origin: str, c: dict) -> None:
+        cells = c.get("cells") or []
+        if isinstance(cells, str):
+            cells = [cells]
+        col = self.cols
+        col["report_id"].append(rid)
+        col["check_seq"].append(seq)
+        col["check_origin"].append(origin)
+        col["check_id"].append(str(c["check_id"]))
+        col["severity"].append(str(c["severity"]))
+        col["cells"].append([str(x) for x in cells])
+        col["expected"].append(_float(c.get("expected")))
+        col["actual"].append(_float(c.get("actual")))
+        col["message"].append(c.get("message"))
+
+    def table(self) -> pa.Table:
+        return pa.table(self.cols, schema=arrow_schema(CHECKS))
 
 
 _CELL_COLS = {"t2": ("item", "measure"), "t3": ("row_code", "col_code"), "t4": ("proceeding", "result")}
@@ -628,21 +644,21 @@ def _write_chunk(t: pa.Table, by_key: dict[str, list[Rep]], writer: Writer, rows
         "cells": pc.struct_field(cflat, "cells"), "expected": pc.struct_field(cflat, "expected"),
         "actual": pc.struct_field(cflat, "actual"), "message": pc.struct_field(cflat, "message"),
     }, schema=arrow_schema(CHECKS)).filter(keep)
-    extra = []
+    extra = _CheckRows()
     for rid in dict.fromkeys(rids):
         r = reps[rid]
         base = 0
         if r.recheck is not None:
             for c in r.recheck:
                 base += 1
-                extra.append(_check_row(rid, base, "recheck", c))
+                extra.add(rid, base, "recheck", c)
         else:
             base = r.n_parse_checks
         for origin_name, c in sorted(r.extra, key=lambda x: CHECK_ORIGIN_RANK[x[0]]):
             base += 1
-            extra.append(_check_row(rid, base, origin_name, c))
-    if extra:
-        out = pa.concat_tables([out, pa.Table.from_pylist(extra, schema=arrow_schema(CHECKS))])
+            extra.add(rid, base, origin_name, c)
+    if extra.cols["report_id"]:
+        out = pa.concat_tables([out, extra.table()])
     if out.num_rows:
         writer.write(CHECKS.name, out)
         rows[CHECKS.name] += out.num_rows
