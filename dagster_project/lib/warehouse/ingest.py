@@ -3,7 +3,7 @@
 * A file is read again only when its signature (size, mtime, ctime, inode) differs from its last committed read,
   or when its content has no parse from the current parser version. ctime changes with every write, so a
   same-size edit whose mtime was restored is still noticed; content identity itself is always the sha256 of the
-  bytes read (README "Change detection").
+  bytes read (README, "From the landing folder to the records").
 * A content already parsed by the current parser version is only hashed, never parsed again.
 * Parsing runs in ``jobs`` worker processes; each worker writes its own chunk files (``cache.write_chunk``: the
   rename is the commit), so parse results never pile up in the main process and a crash loses at most the
