@@ -282,6 +282,24 @@ def _log_traceback(log_file: Path) -> None:
         pass  # the disk may be full: the one-line message still says what happened
 
 
+def _fail_interrupted_runs_if_idle(paths: WarehousePaths) -> None:
+    """At UI start: when no run holds the warehouse, runs left STARTED by a killed process are marked failed."""
+    from dagster_project.lib.warehouse import lock
+
+    try:
+        lock.acquire(paths.root)
+    except lock.WarehouseBusy:
+        return  # a run is in progress: its STARTED status is true
+    try:
+        from dagster import DagsterInstance
+
+        with DagsterInstance.get() as instance:
+            for run_id in _fail_interrupted_runs(instance):
+                print(f"marked failed: run {run_id[:8]} (interrupted: its process is gone)")
+    finally:
+        lock.release(paths.root)
+
+
 def _fail_interrupted_runs(instance) -> list[str]:
     """Runs left STARTED/STARTING by a killed process: we hold the warehouse, so none of them is alive."""
     from dagster import DagsterRunStatus, RunsFilter
@@ -429,6 +447,7 @@ def ui(port: int = 3000, warehouse: Path | str | None = None, landing: Path | st
     except UserError as exc:
         print(f"gongkai ui: {exc}", file=sys.stderr)
         return exc.code
+    _fail_interrupted_runs_if_idle(paths)
     cmd = [_bin("dagster"), "dev", "-h", "127.0.0.1", "-p", str(port), "-w", str(PROJECT_ROOT / "workspace.yaml")]
     return _serve(cmd, env, PROJECT_ROOT,
                   f"Dagster UI: http://127.0.0.1:{port}  (DAGSTER_HOME={paths.dagster_home}; Ctrl-C stops it)")

@@ -75,6 +75,10 @@ def test_ui_serves_assets_and_checks(built):
         runs = json.dumps({"query": "{ runsOrError { ... on Runs { results { runId status } } } }"}).encode()
         _, text = fetch(f"http://127.0.0.1:{port}/graphql", runs, timeout=30)
         assert json.loads(text)["data"]["runsOrError"]["results"], "runs of `gongkai run` are visible"
+        where = json.dumps({"query": "{ workspaceOrError { ... on Workspace { locationEntries { name } } } }"}).encode()
+        _, text = fetch(f"http://127.0.0.1:{port}/graphql", where, timeout=30)
+        names = [e["name"] for e in json.loads(text)["data"]["workspaceOrError"]["locationEntries"]]
+        assert names == ["gongkai"]
     finally:
         stop(proc)
 

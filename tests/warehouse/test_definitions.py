@@ -117,3 +117,24 @@ print(repr(([f for f in opened if "manifest" in f or f.endswith(".yml")], spawne
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().splitlines()[-1] == "([], [], [])"
+
+
+def test_a_new_sensor_starts_from_the_last_run(tmp_path, monkeypatch):
+    """Opening the UI after `gongkai run` starts no run: the sensor's first tick compares the landing folder with the
+    listing the last successful publish recorded (issue 9)."""
+    from dagster_project.defs.ingest import sensors
+
+    land, wh = tmp_path / "landing", tmp_path / "wh"
+    land.mkdir()
+    (land / "a.txt").write_text("x")
+    monkeypatch.setenv("GONGKAI_LANDING_DIR", str(land))
+    monkeypatch.setenv("GONGKAI_WAREHOUSE_DIR", str(wh))
+    monkeypatch.setenv("GONGKAI_CORRECTIONS", str(tmp_path / "none.yaml"))
+    files, _ = sensors.scan_landing(land)
+    (wh / "state").mkdir(parents=True)
+    (wh / "state" / sensors.DIGEST_FILE).write_text(sensors.listing_digest(files, sensors.corrections_stamp()))
+    first = sensors.landing_changes(dg.build_sensor_context(cursor=None))
+    assert isinstance(first, dg.SkipReason)
+    (land / "b.txt").write_text("new")
+    second = sensors.landing_changes(dg.build_sensor_context(cursor=None))
+    assert isinstance(second, dg.RunRequest)

@@ -8,7 +8,7 @@ import dagster as dg
 
 from dagster_project.defs.jobs import warehouse_job
 from dagster_project.lib.warehouse.landing import scan_landing
-from dagster_project.lib.warehouse.paths import resolve_corrections, resolve_landing
+from dagster_project.lib.warehouse.paths import WarehousePaths, resolve_corrections, resolve_landing, resolve_warehouse
 
 SENSOR_ENV = "GONGKAI_SENSOR"  # "off" starts the sensor stopped (tests); default: running
 
@@ -18,6 +18,17 @@ def listing_digest(listing, extra: str = "") -> str:
     for f in listing:
         h.update(f"{f.source_path}\t{f.size_bytes}\t{f.mtime_ns}\t{f.ctime_ns}\n".encode("utf-8", "backslashreplace"))
     return h.hexdigest()
+
+
+DIGEST_FILE = "landing_digest"  # under <warehouse>/state/: the listing digest of the last successful run
+
+
+def published_digest() -> str | None:
+    """The listing digest recorded by the last successful run's publish (None before the first)."""
+    try:
+        return (WarehousePaths(resolve_warehouse()).state / DIGEST_FILE).read_text().strip() or None
+    except OSError:
+        return None
 
 
 def corrections_stamp() -> str:
@@ -40,8 +51,12 @@ def landing_changes(context: dg.SensorEvaluationContext):
     if not files:
         return dg.SkipReason("landing folder is empty")
     digest = listing_digest(files, corrections_stamp())
-    if digest == context.cursor:
-        return dg.SkipReason("no new or changed files")
+    # a new sensor (no cursor yet: the UI was just started) starts from the last successful run's state
+    last = context.cursor or published_digest()
+    if digest == last:
+        if context.cursor is None:
+            context.update_cursor(digest)
+        return dg.SkipReason("no new or changed files since the last run")
     context.update_cursor(digest)
     return dg.RunRequest(run_key=digest, tags={"gongkai/trigger": "landing_sensor", "gongkai/files": str(len(files))})
 

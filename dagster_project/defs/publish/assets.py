@@ -8,6 +8,7 @@ asset does not run and the previously published marts stay as they were.
 
 import dagster as dg
 
+from dagster_project.defs.ingest.sensors import DIGEST_FILE, corrections_stamp, listing_digest
 from dagster_project.defs.resources import WarehouseResource
 from dagster_project.defs.transform.assets import dbt_key
 from dagster_project.defs.transform.project import dbt_project
@@ -15,6 +16,18 @@ from dagster_project.lib.warehouse import store
 from dagster_project.lib.warehouse.dbt_manifest import publishable_models
 from dagster_project.lib.warehouse.testing import pause_point
 from dagster_project.lib.warehouse import publish
+
+
+def record_published_listing(paths) -> None:
+    """What the landing folder looked like for this publish, for the sensor of a UI started later: it does not
+    start a run for a folder that has not changed since (``defs/ingest/sensors.py``)."""
+    from dagster_project.defs.ingest.assets import LISTING
+    from dagster_project.lib.warehouse.landing import load_listing
+
+    files, _ = load_listing(paths.state / LISTING)
+    tmp = paths.state / f".{DIGEST_FILE}.tmp"
+    tmp.write_text(listing_digest(files, corrections_stamp()))
+    tmp.replace(paths.state / DIGEST_FILE)
 
 
 def published_marts_asset(models: list[dict]) -> dg.AssetsDefinition:
@@ -40,6 +53,7 @@ def published_marts_asset(models: list[dict]) -> dg.AssetsDefinition:
         finally:
             con.close()
         manifest = pub.commit()
+        record_published_listing(paths)
         context.log.info(f"published {len(pub.marts)} marts as {pub.publish_id}: {paths.marts} → {pub.final}"
                          + (f"; removed earlier publishes {removed}" if removed else ""))
         return dg.MaterializeResult(metadata={
