@@ -417,26 +417,71 @@ def _print_summary(paths: WarehousePaths, ok: bool, run_id: str, secs: float, fa
 # ---------------------------------------------------------------- ui / docs
 
 
-def _serve(cmd: list[str], env: dict[str, str], cwd: Path, banner: str) -> int:
-    """Run a server in its own process group until it exits or we are interrupted."""
-    print(banner, flush=True)
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=cwd, start_new_session=True)
+STOP_GRACE_S = 6.0  # after Ctrl-C / SIGTERM: this long for a clean shutdown, then SIGTERM, then SIGKILL (≤ 10 s)
 
-    def _stop(signum, _frame):
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+
+def _default_signals() -> None:
+    """In the server process: default signal handling, also when we were started with SIGINT ignored (a shell's
+    background job `gongkai ui &`), so that Python turns SIGINT into a clean shutdown there."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send ``sig`` to a process group; False when the group is gone."""
+    try:
+        os.killpg(pgid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def _group_alive(pgid: int) -> bool:
+    return _signal_group(pgid, 0)
+
+
+def _stop_group(proc: subprocess.Popen, grace: float = STOP_GRACE_S) -> None:
+    """Stop a server and everything it started (its process group): SIGINT (what Ctrl-C sends; `dagster dev`
+    shuts its webserver, daemon and code servers down on it), then SIGTERM, then SIGKILL."""
+    for sig, wait_s in ((signal.SIGINT, grace), (signal.SIGTERM, 2.0), (signal.SIGKILL, 1.0)):
+        if not _signal_group(proc.pid, sig):
+            break
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            if proc.poll() is not None and not _group_alive(proc.pid):
+                break
+            time.sleep(0.1)
+        else:
+            continue
+        break
+    try:
+        proc.wait(timeout=1)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def _serve(cmd: list[str], env: dict[str, str], cwd: Path, banner: str) -> int:
+    """Run a server in its own process group until it exits or we are told to stop (Ctrl-C, SIGTERM, SIGHUP —
+    from a terminal, a shell's ``kill`` of a background job, or a process manager); nothing is left behind."""
+    print(banner, flush=True)
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=cwd, start_new_session=True,
+                            preexec_fn=_default_signals)
+    stop = {"asked": False}
+
+    def _ask_stop(signum, _frame):
+        stop["asked"] = True
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, _stop)
+        signal.signal(sig, _ask_stop)
     try:
-        return proc.wait()
+        while not stop["asked"]:
+            try:
+                return proc.wait(timeout=0.2)
+            except subprocess.TimeoutExpired:
+                continue
+        return 0
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        _stop_group(proc)
 
 
 def ui(port: int = 3000, warehouse: Path | str | None = None, landing: Path | str | None = None,

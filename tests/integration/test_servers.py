@@ -98,3 +98,42 @@ def test_docs_serves_index(built):
         assert status == 200 and "fct_applications" in catalog
     finally:
         stop(proc)
+
+
+def _group_members(pgid: int) -> list[int]:
+    out = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                if os.getpgid(int(p)) == pgid:
+                    out.append(int(p))
+            except ProcessLookupError:
+                pass
+    return out
+
+
+@pytest.mark.parametrize("how", ["terminal", "background job"])
+def test_ui_stops_within_10_s_of_sigterm_leaving_nothing(built, how):
+    """SIGTERM to `gongkai ui` (what Ctrl-C forwards, what `kill PID` of a shell background job sends, what a
+    process manager sends) ends it and every Dagster process it started within 10 s. A background job starts
+    with SIGINT ignored: the servers must still shut down cleanly."""
+    port = free_port()
+    env = {**os.environ, "GONGKAI_SENSOR": "off"}
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if how == "background job" else None
+    proc = subprocess.Popen([str(GONGKAI), "ui", "--port", str(port), "--warehouse", str(built.warehouse)], cwd=REPO,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ignore)
+    try:
+        wait_for(proc, lambda: fetch(f"http://127.0.0.1:{port}/server_info")[0] == 200, 180)
+        children = [int(c) for c in open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()]
+        assert children, "gongkai ui runs dagster dev"
+        server_group = os.getpgid(children[0])
+        assert len(_group_members(server_group)) >= 3  # dagster dev, webserver, daemon, code server …
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        assert time.monotonic() - t0 <= 10
+        assert _group_members(server_group) == []
+    finally:
+        if proc.poll() is None:
+            stop(proc)
