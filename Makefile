@@ -13,7 +13,17 @@ export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help setup run test test-fast bench bench-national ui docs clean
+.PHONY: help setup system-deps run test test-fast bench bench-national ui docs clean
+
+# Debian packages the tests use: Chromium (browser tests through Playwright, never `playwright install`) and
+# Noto CJK fonts (Chinese text in screenshots and in the generated scans the OCR tests read). Installed once;
+# skipped when present. Not needed by `make run`.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk
+system-deps:  ## Debian packages for the tests (chromium, fonts-noto-cjk); needs root or sudo, skipped when present
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "noto.*cjk"; then exit 0; fi; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  ( $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES) ) >/dev/null \
+	  || echo "warning: could not install $(SYSTEM_PACKAGES); browser and scan tests will skip" >&2
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -34,7 +44,7 @@ setup: $(BIN)/.installed  ## create .venv from the lock (idempotent), parse the 
 run: setup  ## run the whole pipeline on data/landing; prints where the marts are
 	$(BIN)/gongkai run
 
-test: setup  ## the full test suite (CI runs this)
+test: setup system-deps  ## the full test suite (CI runs this)
 	$(BIN)/python -m pytest -q tests
 
 test-fast: setup  ## unit tests only (no end-to-end pipeline)
