@@ -109,6 +109,45 @@ def run(n: int, formats: tuple[str, ...] = FORMATS, *, seed: int = 0, per_format
     return stats
 
 
+# ---------------------------------------------------------------- two source errors in one table 四 row
+T4_VERDICTS = ("right", "null_flagged", "ambiguous_ok", "silently_wrong")
+
+
+def t4_two_error_verdict(seed: int, fmt: str) -> tuple[str, dict]:
+    """Render a report whose table 四 row carries two source errors, parse it, and judge each proceeding's block:
+    ``right`` (read as printed), ``null_flagged`` (null, named by a P.T4.SPLIT error), ``ambiguous_ok`` (t4 listed
+    in ``ambiguous`` with a candidate that reads the block as printed or leaves it unread), or ``silently_wrong``.
+    Returns the worst verdict of the three blocks and the parse result."""
+    import random
+
+    from dagster_project.lib.parsing.api import parse_bytes
+    from dagster_project.lib.parsing.template import T4_KEYS
+    from devtools.synth.render import render
+    from devtools.synth.truth import inject_two_t4_errors, make_truth
+
+    rng = random.Random(seed)
+    truth, _ = inject_two_t4_errors(make_truth(rng, None), rng)
+    data, name = render(truth, fmt, rng)
+    got = parse_bytes(data, name)
+    t4 = got.get("t4") or {}
+    candidates = got["ambiguous"].get("t4") or []
+    split_cells = {c for ch in got["checks"] if ch["check_id"] == "P.T4.SPLIT" for c in ch["cells"]}
+    worst = 0
+    for b in range(0, 15, 5):
+        keys = T4_KEYS[b:b + 5]
+        printed, read = [truth.t4[k] for k in keys], [t4.get(k) for k in keys]
+        if read == printed:
+            v = 0
+        elif read == [None] * 5 and set(keys) <= split_cells:
+            v = 1
+        elif any([c.get(k) for k in keys] in (printed, [None] * 5) for c in candidates):
+            v = 2
+        else:
+            v = 3
+        worst = max(worst, v)
+    return T4_VERDICTS[worst], got
+
+
 def format_table(stats: dict[str, FormatStats]) -> str:
     """A plain-text table of the per-format results."""
     head = (f"{'format':<12}{'reports':>8}{'fully right':>18}{'cells right':>20}{'cell acc':>10}"
@@ -141,12 +180,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="first seed (cases use seed, seed+1, ...)")
     ap.add_argument("--jobs", "-j", type=int, default=1, help="worker processes")
     ap.add_argument("--show-failures", type=int, default=3, help="repro lines printed per format")
+    ap.add_argument("--t4-two-errors", action="store_true",
+                    help="instead: --n reports per format whose table 四 row carries two source errors, judged per block")
     a = ap.parse_args(argv)
     formats = tuple(f for f in a.formats.split(",") if f)
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         ap.error(f"unknown formats {bad}")
     t0 = time.perf_counter()
+    if a.t4_two_errors:
+        for fmt in formats:
+            verdicts: Counter = Counter()
+            statuses: Counter = Counter()
+            for seed in range(a.seed, a.seed + a.n):
+                v, got = t4_two_error_verdict(seed, fmt)
+                verdicts[v] += 1
+                statuses[got["status"]] += 1
+            print(f"{fmt:<12} " + " ".join(f"{k}={verdicts[k]}" for k in T4_VERDICTS)
+                  + "  statuses " + " ".join(f"{k}={v}" for k, v in sorted(statuses.items())))
+        print(f"\n{a.n * len(formats)} reports in {time.perf_counter() - t0:.1f}s")
+        return 0
     stats = run(a.n, formats, seed=a.seed, per_format=a.per_format, jobs=a.jobs)
     print(format_table(stats))
     print(f"\n{sum(s.reports for s in stats.values())} reports in {time.perf_counter() - t0:.1f}s "

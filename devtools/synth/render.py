@@ -40,12 +40,16 @@ from dagster_project.lib.parsing.template import (
 )
 from devtools.synth.truth import Truth
 
-FORMATS = ("txt_concat", "txt_lines", "txt_tabs", "txt_spaces", "txt_pipes", "html", "html_gbk", "docx", "pdf")
+# the wild formats (Word HTML, units, crawler stamps, Markdown, Word-laid PDF) are rendered in wild.py
+FORMATS = ("txt_concat", "txt_lines", "txt_tabs", "txt_spaces", "txt_pipes", "html", "html_gbk", "docx", "pdf",
+           "html_word", "txt_units", "html_stamped", "md", "pdf_word")
 EXTENSION = {
     "txt_concat": ".txt", "txt_lines": ".txt", "txt_tabs": ".txt", "txt_spaces": ".txt", "txt_pipes": ".txt",
     "html": ".html", "html_gbk": ".htm", "docx": ".docx", "pdf": ".pdf",
+    "html_word": ".htm", "txt_units": ".txt", "html_stamped": ".html", "md": ".md", "pdf_word": ".pdf",
 }
 TEXT_FORMATS = tuple(f for f in FORMATS if f.startswith("txt_"))
+RUN_TOGETHER = ("txt_concat", "txt_units")  # cells printed with nothing between them
 
 _FULLWIDTH = str.maketrans({"(": "（", ")": "）", ",": "，", ":": "："})
 
@@ -117,6 +121,11 @@ QUIRKS_BY_FORMAT: dict[str, tuple[str, ...]] = {
     "docx": ("fullwidth_digits", "thousands", "typos", "header_breaks", "label_notes", "footnote",
              "split_outcome_label"),
     "pdf": ("typos", "label_notes", "footnote", "split_outcome_label"),
+    "html_word": ("fullwidth_digits", "typos", "header_breaks", "label_notes", "footnote", "split_outcome_label"),
+    "txt_units": ("fullwidth_digits", "typos", "label_notes", "footnote", "split_outcome_label"),
+    "html_stamped": ("fullwidth_digits", "typos", "header_breaks", "label_notes", "footnote", "split_outcome_label"),
+    "md": ("fullwidth_digits", "typos", "label_notes", "footnote", "split_outcome_label"),
+    "pdf_word": ("typos", "label_notes", "footnote", "split_outcome_label"),
 }
 _FW_DIGITS = str.maketrans("0123456789.", "０１２３４５６７８９．")
 _TYPOS = (("只计这一情形", "只计这一情况"), ("属于三类内部事务信息", "属于三类内容事务信息"))
@@ -357,7 +366,7 @@ def build_document(truth: Truth, style: Style, rng: random.Random) -> list[Block
 def random_style(rng: random.Random, fmt: str, quirk_rate: float = 0.15) -> Style:
     """Rendering choices drawn per document; symbols and blanks only where cells are delimited.
     Each quirk allowed for ``fmt`` is switched on with probability ``quirk_rate``."""
-    delimited = fmt in ("html", "html_gbk", "docx")
+    delimited = fmt in ("html", "html_gbk", "docx", "html_word", "html_stamped")
     zero = "0"
     if delimited and rng.random() < 0.4:
         zero = rng.choice(("blank", "nbsp", "dash", "emdash", "mixed"))
@@ -790,6 +799,10 @@ def render(truth: Truth, fmt: str, rng: random.Random, *, style: Style | None = 
         data = render_html_text(doc, rng, charset, "word_html" in style.quirks).encode("gb18030")
     elif fmt == "docx":
         data = render_docx(doc, rng)
-    else:
+    elif fmt == "pdf":
         data = render_pdf(doc, rng)
+    else:
+        from devtools.synth.wild import render_wild
+
+        data = render_wild(fmt, doc, truth, style, rng)
     return data, name

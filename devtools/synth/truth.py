@@ -427,3 +427,28 @@ def inject_error(truth: Truth, rng: random.Random) -> tuple[Truth, InjectedError
     info = InjectedError(table=table, cell=key, old=old, new=new, checks=checks)
     out.extra["injected"] = info
     return out, info
+
+
+def inject_two_t4_errors(truth: Truth, rng: random.Random) -> tuple[Truth, list[InjectedError]]:
+    """Change two cells of table 四's one data row (two source errors in one row, as real reports have): in two
+    proceedings, or twice in one (then by amounts that do not cancel). Returns the copy and both changes."""
+    out = truth.copy()
+    keys = [f"{p}__{r}" for p, _ in PROCEEDINGS for r, _ in RESULTS]
+    a, b = rng.sample(keys, 2)
+    infos = []
+    for key in (a, b):
+        old = out.t4[key]
+        delta = rng.randint(1, 9)
+        new = old + delta if old == 0 or rng.random() < 0.5 else max(0, old - delta)
+        if new == old:
+            new = old + 1
+        out.t4[key] = new
+        infos.append(InjectedError(table="t4", cell=key, old=old, new=new, checks=[("T4.H1", key.split("__")[0])]))
+    if a.split("__")[0] == b.split("__")[0]:  # same proceeding: make sure the two changes do not cancel out
+        proc = a.split("__")[0]
+        parts = sum(out.t4[f"{proc}__{r}"] for r, _ in RESULTS if r != "total")
+        if parts == out.t4[f"{proc}__total"]:
+            out.t4[b] += 1
+            infos[1] = InjectedError(table="t4", cell=b, old=infos[1].old, new=out.t4[b], checks=infos[1].checks)
+    out.extra["injected_t4"] = infos
+    return out, infos

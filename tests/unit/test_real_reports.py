@@ -78,3 +78,43 @@ def test_anshan_duplicate_text_is_read_once(real_reports_dir):
     doc = read_document(data, "page.txt")
     assert doc.text.count("一、本年新收政府信息公开申请数量") == 1
     assert data.decode("utf-8").count("一、本年新收政府信息公开申请数量") == 2
+
+
+def _pairs() -> list[tuple[str, list]]:
+    """Real reports published in more than one shape (the page and its scraped text): (case, [files])."""
+    by_case: dict[str, list] = {}
+    for case, path in CASES:
+        by_case.setdefault(case.split("/")[0], []).append(path)
+    return [(c, files) for c, files in sorted(by_case.items()) if len(files) > 1]
+
+
+PAIRS = _pairs()
+
+
+def _readings(parsed: dict, table: str, key: str) -> set:
+    """The values a parse allows for one cell: its value, or every candidate of its ambiguous part."""
+    part = _part(table, key)
+    if part in parsed["ambiguous"]:
+        return {r.get(key) for r in parsed["ambiguous"][part]}
+    return {(parsed[table] or {}).get(key)}
+
+
+@pytest.mark.skipif(not PAIRS, reason="no real report with two shapes in ../shared/real-reports")
+@pytest.mark.parametrize("case,files", PAIRS, ids=[c for c, _ in PAIRS])
+def test_shapes_of_one_report_agree(case, files):
+    """The HTML page and its scraped text parse to the same report: same metadata, same error checks, and for
+    every cell the same value, or (where run-together digits leave a part ambiguous in one shape) the other
+    shape's reading among its candidates."""
+    parsed = [parse_file(f) for f in files]
+    first, *rest = parsed
+    for other, f in zip(rest, files[1:]):
+        for key in ("agency_name", "report_year", "template_version", "publish_date", "status"):
+            assert other[key] == first[key], (f.name, key)
+        ids = sorted(c["check_id"] for c in other["checks"] if c["severity"] == "error")
+        assert ids == sorted(c["check_id"] for c in first["checks"] if c["severity"] == "error"), f.name
+        for table in ("t2", "t3", "t4"):
+            keys = set(first[table] or {}) | set(other[table] or {})
+            assert keys, table
+            for key in sorted(keys):
+                a, b = _readings(first, table, key), _readings(other, table, key)
+                assert a & b, (f.name, table, key, a, b)

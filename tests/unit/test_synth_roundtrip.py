@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from dagster_project.lib.parsing.template import C7, LEAVES, T3_ROW_CODES, T3_ROWS, T4_KEYS, VERSIONS, t2_keys, t3_keys
 from devtools.synth import FORMATS, Style, hard_violations, inject_error, make_truth, render, soft_violations
-from devtools.synth.render import QUIRKS_BY_FORMAT
+from devtools.synth.render import QUIRKS_BY_FORMAT, RUN_TOGETHER
 from devtools.synth.case import Case, make_case
 from devtools.synth.compare import (
     STATUSES,
@@ -317,10 +317,10 @@ def test_injected_error_is_flagged(fmt: str, version: str, seed: int, scale: str
     info = case.injected
     assert info is not None
     result = _parse(case)
-    if fmt == "txt_concat" and result["status"] == "ok" and _same_digits_reading(result, case):
+    if fmt in RUN_TOGETHER and result["status"] == "ok" and _same_digits_reading(result, case):
         return  # a consistent re-split of the same digits exists: nothing in the text shows the error
     assert result["status"] == "invariant_errors", (case.repro(), info, result["status"], result.get("error"))
-    if fmt == "txt_concat":
+    if fmt in RUN_TOGETHER:
         # cells are not delimited: the parser may localize the error on a different split, but one of
         # the announced checks must fire — or, when the broken digits admit several readings (none
         # consistent), a P.T*.SPLIT error must fire and leave the injected cell unread (null) in the

@@ -10,8 +10,15 @@ _TITLE_YEAR_FIRST = re.compile(r"((?:19|20)\d{2})\s*年\s*度?\s*([^\s:：|,，�
 _PERIOD = re.compile(r"统计期限[^0-9]{0,12}((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _FIELD_AGENCY = re.compile(r"(?:发布机构|信息来源|来源|发文机关)\s*[:：]\s*([^\s|:：]{2,40})")
 _DATE = r"((?:19|20)\d{2})\s*(?:-|/|\.|年)\s*(\d{1,2})\s*(?:-|/|\.|月)\s*(\d{1,2})"
-_PUB_FIELD = re.compile(r"(?:发布时间|发布日期|发文日期|成文日期|公开日期)\s*[:：]?\s*" + _DATE)
-_TIME_FIELD = re.compile(r"(?<![发成])(?:时间|日期)\s*[:：]\s*" + _DATE)
+# the page's own fields, best first; "|" joins a field's label and value cells (<td>公开日期</td><td>…</td>)
+_SEP = r"\s*[:：|]?\s*\|?\s*"
+_PUB_FIELD = re.compile(r"(?:发布时间|发布日期|公开时间|公开日期|发文日期|上网时间|上网日期)" + _SEP + _DATE)
+_WRITTEN_FIELD = re.compile(r"成文(?:日期|时间)" + _SEP + _DATE)
+# any other 时间/日期 field, except a crawler's or archiver's stamp (采集时间, 抓取时间, 保存时间 …): those tell
+# when a copy was taken, never when the report was published
+_CRAWLER = r"采集|抓取|爬取|保存|存档|归档|入库|下载|访问|获取|快照|修改|更新|打印"
+_TIME_FIELD = re.compile(r"(?<![发成])(?<!" + r")(?<!".join(w for w in _CRAWLER.split("|")) + r")(?:时间|日期)"
+                         + r"\s*[:：]\s*" + _DATE)
 _JUNK_PREFIX = re.compile(r"^(?:标题|题目|名称|当前位置)\s*[:：]?")
 _SIGN_OFF_DATE = re.compile(r"^\s*((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
 
@@ -69,7 +76,8 @@ def _date(y: str, m: str, d: str) -> str | None:
 
 
 def find_publish_date(lines: list[str], meta: dict[str, str]) -> str | None:
-    """The page's 发布时间/发布日期 field, else its PubDate meta, else a 时间 field near the top."""
+    """The page's own publish date: its 发布时间/发布日期/公开日期 field, else its PubDate meta, else its 成文日期
+    field, else another 时间/日期 field near the top. A crawler's stamp (采集时间, 抓取时间, 保存时间 …) never is."""
     head = "\n".join(lines[:60])
     m = _PUB_FIELD.search(head)
     if m:
@@ -79,7 +87,7 @@ def find_publish_date(lines: list[str], meta: dict[str, str]) -> str | None:
             mm = re.search(_DATE, meta[key])
             if mm:
                 return _date(*mm.groups())
-    m = _TIME_FIELD.search(head)
+    m = _WRITTEN_FIELD.search(head) or _TIME_FIELD.search(head)
     if m:
         return _date(*m.groups())
     return None

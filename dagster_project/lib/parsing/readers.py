@@ -195,7 +195,23 @@ def _check_texty(text: str) -> None:
 def read_text(data: bytes) -> Document:
     text = decode_bytes(data)
     _check_texty(text)
-    return Document("txt", dedupe_lines(normalize_text(text).split("\n")))
+    if "<" in text and _EMBEDDED_TABLE.search(text):
+        # Markdown (or text) carrying its tables as HTML, as MinerU and pandoc write them: read the markup
+        doc = read_html(text.encode("utf-8"))
+        return Document("txt", doc.lines, doc.meta)
+    lines = normalize_text(text).split("\n")
+    if "|" in text:
+        # converters' placeholder header rows ("| 类别 | 数据1 | … | 数据6 | 总计 |") and Markdown rules name no
+        # cell; the placeholder's 总计 would otherwise be taken for the （七）总计 row
+        lines = [ln for ln in lines if not (_MD_RULE.match(ln) or _PLACEHOLDER_ROW.match(ln))]
+    return Document("txt", dedupe_lines(lines))
+
+
+_EMBEDDED_TABLE = re.compile(r"<table[\s>][\s\S]*?<t[dh][\s>]", re.I)
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_PLACEHOLDER = r"(?:数据|列|栏|第|Column|column|col|Col|C)\s*\d{1,2}\s*列?"
+_PLACEHOLDER_ROW = re.compile(r"^\s*\|?\s*(?:类别|项目|指标|名称|序号|分类)?\s*\|\s*(?:" + _PLACEHOLDER + r"\s*\|\s*){2,}"
+                              r"(?:(?:总计|合计)\s*\|?)?\s*$")
 
 
 def dedupe_lines(lines: list[str]) -> list[str]:

@@ -35,7 +35,8 @@ _UNIT_SUBS = (
     (re.compile(r"(\d)\s*万元"), r"\1" + WAN),
     (re.compile(r"(\d)\s*万(?![\u4e00-\u9fff])"), r"\1" + WAN),
     (re.compile(r"(\d)\s*元"), r"\1" + YUAN),
-    (re.compile(r"(\d)\s*(?:件次|件|项|个|条|次)"), r"\1"),
+    # a count unit ends its cell: "1个246900元" is 1 | 246900元, never 1246900元 read as 1246 | 900
+    (re.compile(r"(\d)\s*(?:件次|件|项|个|条|次)"), r"\1 "),
 )
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _NONE_SYMBOL = re.compile(r"(?<![\u4e00-\u9fff])无(?![\u4e00-\u9fff])")
@@ -816,7 +817,7 @@ def best_scored_splits(
 
 
 def block_min_violation_splits(groups: list[Group] | Flat, blocks: int, width: int,
-                               limit: int = 50) -> tuple[int, list[tuple[str | None, ...]]]:
+                               limit: int = 50, slack: int = 0) -> tuple[int, list[tuple[str | None, ...]]]:
     """When no reading satisfies every block sum: the readings violating the fewest blocks.
 
     Block boundaries are enumerated. A block is read consistently when it can be
@@ -829,9 +830,11 @@ def block_min_violation_splits(groups: list[Group] | Flat, blocks: int, width: i
     * if they have none, those boundaries are impossible.
 
     Returns (violated blocks, readings): every distinct reading of every boundary choice with
-    that minimum, up to ``limit`` (-1 and [] when no boundaries work at all), preferred first:
-    the fewest unreadable cells, then the most even block lengths (a typo changes a digit or
-    two; it is shifted boundaries that make lopsided blocks), then the most zero cells.
+    that minimum (or up to ``slack`` more: a row with one source error may well have two, and the
+    readings that assume two must then be candidates too), up to ``limit`` (-1 and [] when no
+    boundaries work at all), preferred first: the fewest violated blocks, the fewest unreadable
+    cells, then the most even block lengths (a typo changes a digit or two; it is shifted
+    boundaries that make lopsided blocks), then the most zero cells.
     """
     f = groups if isinstance(groups, Flat) else flatten(groups)
     n = len(f.s)
@@ -858,20 +861,21 @@ def block_min_violation_splits(groups: list[Group] | Flat, blocks: int, width: i
 
     def rec(pos: int, b: int, bad: int, acc: list[list[tuple[str | None, ...]]], cuts: tuple[int, ...]) -> None:
         nonlocal best
-        if best is not None and bad > best:
+        if best is not None and bad > best + slack:
             return
         if b == blocks:
             if pos != n:
                 return
             if best is None or bad < best:
                 best = bad
-                found.clear()
+                for r in [r for r, k in found.items() if k[0] > best + slack]:
+                    del found[r]
             lens = [e - a for a, e in zip((0, *cuts), (*cuts, n))]
             mean = sum(lens) / blocks
             spread = sum((x - mean) ** 2 for x in lens)
             for combo in itertools.product(*acc):
                 reading = sum(combo, ())
-                key = (reading.count(None), spread, -reading.count("0"))
+                key = (bad, reading.count(None), spread, -reading.count("0"))
                 if key < found.get(reading, (1 << 30,)):
                     found[reading] = key
                 if len(found) >= 4 * limit:

@@ -684,7 +684,9 @@ def solve_t4(groups: list[Group], explicit: bool) -> Solved | None:
         sols = sp.block_sum_splits(groups, 3, 5)
         consistent = bool(sols)
         if not consistent:
-            _, sols = sp.block_min_violation_splits(groups, 3, 5)  # ordered by preference already
+            # ordered by preference already; slack 1: a reading that assumes a second source error in the row
+            # is a candidate too (two errors in one run-together row are common enough), never dropped unseen
+            _, sols = sp.block_min_violation_splits(groups, 3, 5, slack=1)
     except sp.SearchTooLarge as exc:
         res.problems.append(_problem("P.T4.SPLIT", T4_KEYS, f"table 四: {exc}"))
         return _t4_null(res)
