@@ -124,7 +124,7 @@ QUIRKS_BY_FORMAT: dict[str, tuple[str, ...]] = {
     "html_word": ("fullwidth_digits", "typos", "header_breaks", "label_notes", "footnote", "split_outcome_label"),
     "txt_units": ("fullwidth_digits", "typos", "label_notes", "footnote", "split_outcome_label"),
     "html_stamped": ("fullwidth_digits", "typos", "header_breaks", "label_notes", "footnote", "split_outcome_label"),
-    "md": ("fullwidth_digits", "typos", "label_notes", "footnote", "split_outcome_label"),
+    "md": ("fullwidth_digits", "typos", "header_breaks", "label_notes", "footnote", "split_outcome_label"),
     "pdf_word": ("typos", "label_notes", "footnote", "split_outcome_label"),
 }
 _FW_DIGITS = str.maketrans("0123456789.", "０１２３４５６７８９．")

@@ -345,7 +345,7 @@ def _md_grid(t: Table) -> list[list[str]]:
     for row in t.rows:
         cells: list[str] = []
         for c in row:
-            cells.append(c.text.replace("\n", "").replace("\u00a0", " ").strip())
+            cells.append(c.text.replace("\n", "<br>").replace("\u00a0", " ").strip())  # converters keep breaks
             cells += [""] * (c.colspan - 1)
         rows.append(cells)
     return rows
@@ -394,7 +394,10 @@ def render_md(doc: list[Block], truth, rng: random.Random) -> bytes:
         elif b.kind == "meta":
             out.append(f"发布时间：{b.fields['发布时间']}")
         elif b.kind == "heading":
-            out.append(("## " if b.text[:2] in ("一、", "二、", "三、", "四、", "五、", "六、") else "### ") + b.text)
+            if b.text[:2] in ("一、", "二、", "三、", "四、", "五、", "六、"):
+                out.append("## " + b.text)
+            else:
+                out.append(f"**{b.text}**" if rng.random() < 0.5 else "### " + b.text)
         elif b.kind == "para":
             out.append(b.text)
         elif b.kind == "table":
@@ -495,12 +498,11 @@ def render_pdf_word(doc: list[Block], rng: random.Random) -> bytes:
                 if rs == 1:
                     heights[r] = max(heights[r], len(lines) * lead + 6)
         # Word draws row by row, cell by cell: the border, then the cell's lines, centred in the cell
-        for r, cells in enumerate(by_row):
-            if y - heights[r] < bottom:
-                new_page()
-            for col, rs, cs, lines, kind in cells:
+        def draw_row(r: int, last: int) -> None:
+            nonlocal y
+            for col, rs, cs, lines, kind in by_row[r]:
                 span_h, yy = 0.0, y
-                for k in range(r, min(len(heights), r + rs)):  # the spanned rows that fit on this page
+                for k in range(r, min(last, r + rs)):  # the spanned rows that fit on this page
                     if yy - heights[k] < bottom:
                         break
                     span_h += heights[k]
@@ -517,6 +519,19 @@ def render_pdf_word(doc: list[Block], rng: random.Random) -> bytes:
                     else:
                         c.drawCentredString((x0 + x1) / 2, first - i * lead, ln)
             y -= heights[r]
+
+        # Word's "repeat header rows": a table broken by a page starts again with its header rows
+        header_rows = 0
+        while header_rows < len(t.rows) and all(cell.kind == "header" for cell in t.rows[header_rows]):
+            header_rows += 1
+        repeat = header_rows if t.ncols > 4 and rng.random() < 0.7 else 0
+        for r in range(len(by_row)):
+            if y - heights[r] < bottom:
+                new_page()
+                if r >= repeat:
+                    for h in range(repeat):
+                        draw_row(h, repeat)
+            draw_row(r, len(by_row))
         y -= 8
 
     # the canvas draws on the current page only: lay out tables page by page

@@ -199,6 +199,8 @@ def read_text(data: bytes) -> Document:
         # Markdown (or text) carrying its tables as HTML, as MinerU and pandoc write them: read the markup
         doc = read_html(text.encode("utf-8"))
         return Document("txt", doc.lines, doc.meta)
+    if "<br" in text or "<BR" in text:  # a line break inside a converter's pipe-table cell: the cell's text goes on
+        text = _BR_TAG.sub("", text)
     lines = normalize_text(text).split("\n")
     if "|" in text:
         # converters' placeholder header rows ("| 类别 | 数据1 | … | 数据6 | 总计 |") and Markdown rules name no
@@ -207,6 +209,7 @@ def read_text(data: bytes) -> Document:
     return Document("txt", dedupe_lines(lines))
 
 
+_BR_TAG = re.compile(r"<br\s*/?>", re.I)
 _EMBEDDED_TABLE = re.compile(r"<table[\s>][\s\S]*?<t[dh][\s>]", re.I)
 _MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _PLACEHOLDER = r"(?:数据|列|栏|第|Column|column|col|Col|C)\s*\d{1,2}\s*列?"
