@@ -91,6 +91,7 @@ def _timing(label: str, t0: float) -> None:
 STAGES = {  # step key -> stage label of the timing table
     "ingest__landing_files": "scan", "ingest__parsed_reports": "parse", "report_records": "records",
     "gongkai_dbt": "dbt", "gx_suites": "gx", "publish__marts": "publish",
+    "published__quality_report": "report",
 }
 
 
@@ -410,8 +411,9 @@ def _print_summary(paths: WarehousePaths, ok: bool, run_id: str, secs: float, fa
         print(f"  cross-report checks: warnings {warned}; {s['n_resolved']} ambiguous parts resolved")
     print(f"  marts: {paths.marts}/<name>/report_year=YYYY/*.parquet")
     print(f"    read with duckdb: SELECT * FROM read_parquet('{paths.marts}/reports/**/*.parquet', hive_partitioning=true)")
+    print(f"  quality and KPI report: {paths.quality_report / 'index.html'}")
     print(f"  Great Expectations Data Docs: {paths.gx_docs / 'index.html'}")
-    print("  Dagster UI: gongkai ui   ·   dbt docs: gongkai docs")
+    print("  Dagster UI: gongkai ui   ·   docs (dbt, Great Expectations, quality report): gongkai docs")
 
 
 # ---------------------------------------------------------------- ui / docs
@@ -499,8 +501,20 @@ def ui(port: int = 3000, warehouse: Path | str | None = None, landing: Path | st
 
 
 def docs(port: int = 8080, warehouse: Path | str | None = None, landing: Path | str | None = None) -> int:
-    """``dbt docs generate`` into ``<warehouse>/dbt_docs``, then ``dbt docs serve`` on 127.0.0.1."""
+    """Build the docs site and serve it on 127.0.0.1: the dbt docs at ``/``, the Great Expectations Data Docs at
+    ``/gx/``, the quality and KPI report at ``/quality/`` (``lib/warehouse/docs_site.py``).
+
+    The dbt catalog is generated from a copy of the warehouse database taken while no run holds the warehouse, so
+    a run can start at any moment meanwhile. During a run, the docs built last are served at once (and it says
+    so); with none built yet, it waits for the run to finish and says so.
+    """
+    import shutil
+    import tempfile
+
+    from dagster_project.lib.warehouse import lock
     from dagster_project.lib.warehouse.dbt_manifest import dbt_env
+    from dagster_project.lib.warehouse.docs_site import PORT_ENV
+    from dagster_project.lib.warehouse.paths import DUCKDB_ENV
 
     try:
         _, paths, env = _prepare(landing, warehouse)
@@ -508,13 +522,62 @@ def docs(port: int = 8080, warehouse: Path | str | None = None, landing: Path | 
         print(f"gongkai docs: {exc}", file=sys.stderr)
         return exc.code
     target = paths.dbt_docs
-    common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-              "--target-path", str(target)]
-    denv = dbt_env({**env, "DBT_LOG_PATH": str(target / "logs")})
-    gen = subprocess.run([_bin("dbt"), "docs", "generate", *common], env=denv, cwd=DBT_PROJECT_DIR,
-                         capture_output=True, text=True)
-    if gen.returncode != 0:
-        print(gen.stdout[-3000:], gen.stderr[-3000:], sep="\n", file=sys.stderr)
-        return gen.returncode
-    cmd = [_bin("dbt"), "docs", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-browser", *common]
-    return _serve(cmd, denv, DBT_PROJECT_DIR, f"dbt docs: http://127.0.0.1:{port}  (built in {target}; Ctrl-C stops it)")
+    built = (target / "index.html").exists() and (target / "catalog.json").exists()
+    snapshot_dir = Path(tempfile.mkdtemp(prefix="gongkai-docs-"))
+    generate, waited = True, False
+    try:
+        while True:
+            try:
+                lock.acquire(paths.root)
+            except lock.WarehouseBusy as exc:
+                pid = exc.holder.get("pid", "?")
+                if built:
+                    when = time.strftime("%Y-%m-%d %H:%M", time.localtime((target / "catalog.json").stat().st_mtime))
+                    print(f"gongkai docs: a gongkai run (PID {pid}) is using {paths.root}: serving the docs built "
+                          f"{when}; start gongkai docs again after the run for docs of its result", flush=True)
+                    generate = False
+                    break
+                if not waited:
+                    print(f"gongkai docs: a gongkai run (PID {pid}) is using {paths.root}: waiting for it to finish "
+                          "before building the docs (Ctrl-C to stop) …", flush=True)
+                    waited = True
+                time.sleep(1)
+                continue
+            try:  # a consistent copy: no run writes the database while we hold the warehouse
+                for name in (paths.duckdb.name, paths.duckdb.name + ".wal"):
+                    if (paths.root / name).exists():
+                        shutil.copy2(paths.root / name, snapshot_dir / name)
+                if (paths.gx_docs / "index.html").exists():
+                    from dagster_project.lib.warehouse.gx_offline import make_offline
+
+                    make_offline(paths.gx_docs)  # a warehouse built before the docs went offline
+            finally:
+                lock.release(paths.root)
+            break
+        if waited:
+            print("gongkai docs: the run finished; building the docs", flush=True)
+        if generate:
+            common = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+                      "--target-path", str(target)]
+            denv = dbt_env({**env, "DBT_LOG_PATH": str(target / "logs"),
+                            DUCKDB_ENV: str(snapshot_dir / paths.duckdb.name)})
+            gen = subprocess.run([_bin("dbt"), "docs", "generate", *common], env=denv, cwd=DBT_PROJECT_DIR,
+                                 capture_output=True, text=True)
+            if gen.returncode != 0:
+                print(f"gongkai docs: dbt docs generate failed ({gen.returncode}):", gen.stdout[-3000:],
+                      gen.stderr[-3000:], sep="\n", file=sys.stderr)
+                return 2 if gen.returncode == 2 else 1
+    finally:
+        shutil.rmtree(snapshot_dir, ignore_errors=True)
+    if not (paths.quality_report / "index.html").exists() and (paths.marts / "reports").is_dir():
+        from dagster_project.lib.warehouse import quality_report
+
+        quality_report.build(paths.marts, paths.quality_report)  # a warehouse published before the report existed
+    for d in (paths.gx_docs, paths.quality_report):
+        d.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "dagster_project.lib.warehouse.docs_site", "--port", str(port),
+           "--dbt", str(target), "--gx", str(paths.gx_docs), "--quality", str(paths.quality_report)]
+    base = f"http://127.0.0.1:{port}"
+    return _serve(cmd, {**env, PORT_ENV: str(port)}, PROJECT_ROOT,
+                  f"docs: {base}/  (dbt docs)  ·  {base}/gx/index.html  (Great Expectations Data Docs)  ·  "
+                  f"{base}/quality/index.html  (quality and KPI report); Ctrl-C stops it")

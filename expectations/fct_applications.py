@@ -14,7 +14,7 @@ import great_expectations.expectations as gxe
 
 from dagster_project.lib.warehouse.quality import SuitePart
 
-from ._common import C7, INT_TYPES, meta
+from ._common import C7, INT_TYPES, meta, COLUMN_LABELS, T3_LABELS, described
 
 MART = "fct_applications"
 MEASURES = ("received_new", "carried_in", "outcome_total", "carried_out")
@@ -42,20 +42,20 @@ from a left join c6 using (report_id)
 
 def expectations():
     out = [
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["report_id", "applicant_type"], meta=meta("grain")),
-        gxe.ExpectColumnValuesToBeInSet(column="applicant_type", value_set=C7, meta=meta("codes §7.4")),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["report_id", "applicant_type"], meta=meta("GRAIN one row per report × applicant type", "表三 申请人情况")),
+        gxe.ExpectColumnValuesToBeInSet(column="applicant_type", value_set=C7, meta=meta("CODES §7.4 applicant type is one of the 7 template columns", "申请人情况: " + "、".join(COLUMN_LABELS.values()))),
         gxe.ExpectColumnPairValuesToBeEqual(column_A="h1_in", column_B="h1_out", ignore_row_if="both_values_are_missing",
-                                            meta=meta("T3.H1 received_new + carried_in = outcome_total + carried_out")),
+                                            meta=meta("T3.H1 received_new + carried_in = outcome_total + carried_out", "一、本年新收 + 二、上年结转 = 三、（七）总计 + 四、结转下年度继续办理")),
     ]
     for m in MEASURES:
         out += [
-            gxe.ExpectColumnValuesToNotBeNull(column=m, meta=meta("T3.H5 present")),
-            gxe.ExpectColumnValuesToBeBetween(column=m, min_value=0, meta=meta("T3.H5 non-negative")),
-            gxe.ExpectColumnValuesToBeInTypeList(column=m, type_list=INT_TYPES, meta=meta("T3.H5 integer")),
+            gxe.ExpectColumnValuesToNotBeNull(column=m, meta=meta(f"T3.H5 {m} is present", f"表三 {T3_LABELS[m]}")),
+            gxe.ExpectColumnValuesToBeBetween(column=m, min_value=0, meta=meta(f"T3.H5 {m} is ≥ 0", f"表三 {T3_LABELS[m]}")),
+            gxe.ExpectColumnValuesToBeInTypeList(column=m, type_list=INT_TYPES, meta=meta(f"T3.H5 {m} is an integer", f"表三 {T3_LABELS[m]}")),
             gxe.ExpectColumnPairValuesToBeEqual(column_A=m, column_B=f"{m}_c6", ignore_row_if="either_value_is_missing",
-                                                meta=meta(f"T3.H2 {m}: total = sum of the six applicant types")),
+                                                meta=meta(f"T3.H2 {m}: total = sum of the six applicant types", f"表三 {T3_LABELS[m]}: 总计 = 自然人 + 法人或其他组织 (6 列)")),
         ]
-    return out
+    return described(out)
 
 
 PARTS = [SuitePart(name="fct_applications.balances", sql=SQL, expectations=expectations,

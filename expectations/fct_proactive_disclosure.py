@@ -14,7 +14,7 @@ import great_expectations.expectations as gxe
 from dagster_project.lib.parsing import template as T
 from dagster_project.lib.warehouse.quality import SuitePart
 
-from ._common import meta
+from ._common import meta, described
 
 MART = "fct_proactive_disclosure"
 COUNT_MEASURES = sorted({m.code for v in T.VERSIONS for b in T.T2_BLOCKS[v] for m in b.measures
@@ -39,18 +39,18 @@ group by report_id, item
 
 
 def expectations():
-    return [
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["report_id", "item"], meta=meta("grain")),
-        gxe.ExpectColumnValuesToBeInSet(column="item", value_set=ITEMS, meta=meta("codes §7.2")),
-        gxe.ExpectColumnValuesToBeBetween(column="min_count", min_value=0, meta=meta("T2.H1 counts ≥ 0")),
+    return described([
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["report_id", "item"], meta=meta("GRAIN one row per report × item", "表二 主动公开政府信息情况")),
+        gxe.ExpectColumnValuesToBeInSet(column="item", value_set=ITEMS, meta=meta("CODES §7.2 item is an item of the template", "表二 各项 (规章、规范性文件、行政许可 …)")),
+        gxe.ExpectColumnValuesToBeBetween(column="min_count", min_value=0, meta=meta("T2.H1 counts are ≥ 0", "表二 本年制发件数 / 本年废止件数 / 现行有效件数 / 处理决定数量 …")),
         gxe.ExpectColumnValuesToBeBetween(column="n_fractional_counts", min_value=0, max_value=0,
-                                          meta=meta("T2.H1 counts are integers")),
-        gxe.ExpectColumnValuesToBeBetween(column="fee_amount_10k_cny", min_value=0, meta=meta("T2.H2 fees ≥ 0")),
+                                          meta=meta("T2.H1 counts are integers", "表二 件数 / 数量")),
+        gxe.ExpectColumnValuesToBeBetween(column="fee_amount_10k_cny", min_value=0, meta=meta("T2.H2 fees are ≥ 0 (万元)", "表二 行政事业性收费 本年收费金额（单位：万元）")),
         gxe.ExpectColumnValuesToBeBetween(column="procurement_amount_cny", min_value=0,
-                                          meta=meta("T2.H1 procurement amount ≥ 0")),
+                                          meta=meta("T2.H1 procurement amount is ≥ 0 (元)", "表二 政府集中采购 采购总金额")),
         gxe.ExpectColumnValuesToBeBetween(column="items_after_change", min_value=0,
-                                          meta=meta("T2.H3 items_prev_year + items_change ≥ 0")),
-    ]
+                                          meta=meta("T2.H3 items_prev_year + items_change is ≥ 0", "表二 (gov2019) 上一年项目数量 + 本年增/减")),
+    ])
 
 
 PARTS = [SuitePart(name="fct_proactive_disclosure.values", sql=SQL, expectations=expectations,

@@ -193,10 +193,10 @@ def test_failing_suite_blocks_publish(tmp_path):
     suites = tmp_path / "expectations"
     shutil.copytree(PROJECT_ROOT / "expectations", suites)
     text = (suites / "reports.py").read_text()
-    marker = 'gxe.ExpectColumnValuesToBeUnique(column="report_id", meta=meta("report_id is a key")),'
+    marker = 'gxe.ExpectColumnValuesToBeUnique(column="report_id", meta=meta("GRAIN report_id is a key", "报告编号 (内容哈希)")),'
     assert marker in text
     (suites / "reports.py").write_text(text.replace(
-        marker, marker + ' gxe.ExpectTableRowCountToEqual(value=-1, meta=meta("always fails")),'))
+        marker, marker + ' gxe.ExpectTableRowCountToEqual(value=-1, meta=meta("TEST always fails", "测试")),'))
     landing = tmp_path / "landing"
     shutil.copytree(PROJECT_ROOT / "data" / "landing", landing)
     out = run_gongkai("run", "--landing", str(landing), "--warehouse", str(tmp_path / "wh"),

@@ -16,7 +16,7 @@ import dagster as dg
 
 from dagster_project.defs.resources import WarehouseResource
 from dagster_project.lib.corrections import load_corrections
-from dagster_project.lib.warehouse import cache, ingest, landing, record, store
+from dagster_project.lib.warehouse import cache, findings, ingest, landing, record, store
 from dagster_project.lib.warehouse.progress import Progress
 from dagster_project.lib.warehouse.testing import pause_point
 from dagster_project.lib.warehouse.schema import RAW_TABLES
@@ -66,14 +66,25 @@ def parsed_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     return dg.MaterializeResult(metadata={
         "n_files": stats.n_files, "n_read": stats.n_read, "n_parsed": stats.n_parsed,
         "n_cache_hits": stats.n_cache_hits, "n_worker_deaths": stats.n_worker_deaths,
-        "parse_statuses": dg.MetadataValue.json(stats.statuses), "parser_version": version,
+        # statuses of the files read by this run only (a re-run that reads nothing records {}): the status of every
+        # report is on raw/reports (report_status, held_back_reports) and on the reports_held_back check
+        "parse_statuses_of_files_read": dg.MetadataValue.json(stats.statuses), "parser_version": version,
         "parse_seconds": round(stats.seconds, 2),
         "files_per_second": round(stats.n_read / stats.seconds, 1) if stats.seconds else None})
 
 
+HELD_BACK_CHECK = "reports_held_back"
+
+
 @dg.multi_asset(
     specs=[dg.AssetSpec(["raw", t.name], deps=[parsed_reports], group_name="ingest", kinds={"python", "duckdb"},
-                        description=f"raw.{t.name}: {t.description}") for t in RAW_TABLES],
+                        description=f"raw.{t.name}: {t.description}", owners=["team:gongkai"],
+                        tags={"layer": "raw"}) for t in RAW_TABLES],
+    check_specs=[dg.AssetCheckSpec(
+        HELD_BACK_CHECK, asset=dg.AssetKey(["raw", "reports"]), blocking=False,
+        description="Warns (never blocks) when reports of the landing folder are held back: quarantined (a hard "
+                    "invariant fails: T3.H*, T4.H*, T2.H*, P.*) or unreadable. Its metadata names each report with "
+                    "its failed checks, their messages and the suggested repair.")],
     name="report_records",
 )
 def report_records(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
@@ -92,6 +103,8 @@ def report_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     con = store.connect(paths.duckdb)
     try:
         store.load_records(con, out)
+        problems = findings.problem_reports(con)
+        counts = findings.status_counts(con)
     finally:
         con.close()
     shutil.rmtree(out.folder, ignore_errors=True)
@@ -111,6 +124,23 @@ def report_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             "corrections": dg.MetadataValue.json(c), "n_skipped": len(res.skipped),
             "cross_report_warnings": dg.MetadataValue.json(res.cross_report_warnings),
             "n_resolved_parts": res.n_resolved_parts}
+    held_back = findings.problems_markdown(problems, counts)
     for t in RAW_TABLES:
+        extra = {"held_back_reports": dg.MetadataValue.md(held_back)} if t.name == "reports" else {}
         yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", t.name]),
-                                   metadata={"dagster/row_count": res.rows.get(t.name, 0), **meta})
+                                   metadata={"dagster/row_count": res.rows.get(t.name, 0), **meta, **extra})
+    n_q = sum(p.status == "quarantined" for p in problems)
+    n_u = len(problems) - n_q
+    for p in problems[:20]:
+        context.log.info(f"{p.status} {p.source_path}: {', '.join(p.failed_checks) or p.error or ''}"
+                            + (f" — suggested repair: {p.suggested_repair}" if p.suggested_repair else ""))
+    yield dg.AssetCheckResult(
+        asset_key=dg.AssetKey(["raw", "reports"]), check_name=HELD_BACK_CHECK, passed=not problems,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(f"{n_q} quarantined, {n_u} unreadable: "
+                     + "; ".join(f"{p.source_path} ({', '.join(p.failed_checks) or 'unreadable'})"
+                                 for p in problems[:10]) + (" …" if len(problems) > 10 else ""))
+        if problems else "every report was read and passes every hard check",
+        metadata={"n_quarantined": n_q, "n_unreadable": n_u,
+                  "reports": dg.MetadataValue.md(held_back),
+                  "held_back": dg.MetadataValue.json([p.as_dict() for p in problems[:200]])})

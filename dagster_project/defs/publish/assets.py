@@ -1,5 +1,6 @@
 """Publish: every mart model (``meta.publish``) as parquet, all in one snapshot (``lib/warehouse/publish.py``):
 written into ``<warehouse>/_publishes/<id>/`` and made current by flipping the ``<warehouse>/marts`` symlink.
+One step, one asset per mart (``published/<mart>``, downstream of its dbt model), then the quality report.
 
 Downstream of the dbt marts, so the blocking GX checks on them gate it: when a suite fails, this
 asset does not run and the previously published marts stay as they were.
@@ -30,16 +31,54 @@ def record_published_listing(paths) -> None:
     tmp.replace(paths.state / DIGEST_FILE)
 
 
+OWNERS = ["team:gongkai"]
+PROBLEM_MARTS = {"quarantine", "reports"}  # their materializations carry the held-back reports and a preview
+
+
+def _description(model: dict) -> str:
+    return (f"`<warehouse>/marts/{model['name']}/` — the dbt model `{model['name']}` published as hive-partitioned "
+            "parquet (CONTRACT §2), written with every other mart in one snapshot after the Great Expectations "
+            "checks passed. " + (model.get("description") or "")).strip()
+
+
+def _mart_metadata(con, paths, pub, name: str, info: dict, relation: str) -> dict:
+    from dagster_project.lib.warehouse import findings
+
+    folder = paths.marts / name
+    partitions = sorted({f.split("/")[0] for f in info["files"] if "/" in f})
+    meta = {
+        "path": dg.MetadataValue.path(str(folder)),
+        "publish_path": dg.MetadataValue.path(str(pub.final / name)),
+        "dagster/row_count": info["rows"],
+        "files": len(info["files"]),
+        "partitions_written": dg.MetadataValue.json(partitions),
+        "n_partitions": len(partitions),
+        "dagster/column_schema": dg.TableSchema(columns=[
+            dg.TableColumn(c, t) for c, t in findings.relation_schema(con, relation)]),
+        "read_with": dg.MetadataValue.md(
+            f"```sql\nSELECT * FROM {publish.read_mart_sql(paths.marts, name)};\n```"),
+    }
+    if name == "quarantine":
+        meta["quarantined_reports"] = dg.MetadataValue.md(findings.problems_markdown(
+            findings.problem_reports(con, "marts.reports", "marts.check_results"), findings.status_counts(
+                con, "marts.reports")))
+    if name == "reports":
+        meta["preview"] = dg.MetadataValue.md(findings.preview_markdown(
+            con, relation, ["source_path", "status", "agency_name", "report_year", "template_version", "n_errors",
+                            "n_warnings"], n=20, order_by="status <> 'published', source_path"))
+    return meta
+
+
 def published_marts_asset(models: list[dict]) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=["publish", "marts"],
-        deps=[dbt_key(m["name"]) for m in models],
-        group_name="publish",
-        kinds={"parquet"},
-        description="Hive-partitioned parquet marts under <warehouse>/marts/<name>/report_year=YYYY/ "
-                    f"({', '.join(m['name'] for m in models)}), each replaced atomically.",
+    @dg.multi_asset(
+        name="publish__marts",  # the step key the run summary and its tests know
+        specs=[dg.AssetSpec(["published", m["name"]], deps=[dbt_key(m["name"])], group_name="publish",
+                            kinds={"parquet"}, description=_description(m), owners=OWNERS,
+                            tags={"layer": "published", "contract": "marts"})
+               for m in models],
     )
-    def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        """Every mart into a new publish folder, made current by one symlink flip (all marts or none)."""
         paths = warehouse.paths()
         pause_point("publish", paths.state)
         removed = publish.cleanup(paths.root)
@@ -48,25 +87,53 @@ def published_marts_asset(models: list[dict]) -> dg.AssetsDefinition:
             pub = publish.new_publish(paths.root, context.run_id)
             for m in models:
                 pub.write(con, f'"{m["schema"]}"."{m["alias"]}"', m["name"])
-            status = dict(con.execute("select status, count(*) from marts.reports group by status").fetchall()) \
-                if any(m["name"] == "reports" for m in models) else {}
+            manifest = pub.commit()
+            record_published_listing(paths)
+            context.log.info(f"published {len(pub.marts)} marts as {pub.publish_id}: {paths.marts} → {pub.final}"
+                             + (f"; removed earlier publishes {removed}" if removed else ""))
+            results = [dg.MaterializeResult(
+                asset_key=dg.AssetKey(["published", m["name"]]),
+                metadata={"publish_id": pub.publish_id, **_mart_metadata(
+                    con, paths, pub, m["name"], manifest["marts"][m["name"]], f'"{m["schema"]}"."{m["alias"]}"')})
+                for m in models]
         finally:
             con.close()
-        manifest = pub.commit()
-        record_published_listing(paths)
-        context.log.info(f"published {len(pub.marts)} marts as {pub.publish_id}: {paths.marts} → {pub.final}"
-                         + (f"; removed earlier publishes {removed}" if removed else ""))
-        return dg.MaterializeResult(metadata={
-            "marts_dir": dg.MetadataValue.path(str(paths.marts)),
-            "publish_id": pub.publish_id,
-            "publish_path": dg.MetadataValue.path(str(pub.final)),
-            "rows": dg.MetadataValue.json(manifest["rows"]),
-            "report_status": dg.MetadataValue.json(status),
-        })
+        yield from results
 
     return published_marts
 
 
+def quality_report_asset(models: list[dict]) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=["published", "quality_report"],
+        deps=[dg.AssetKey(["published", m["name"]]) for m in models],
+        group_name="publish",
+        kinds={"html"},
+        owners=OWNERS,
+        tags={"layer": "published"},
+        description="Quality and KPI report of the current publish (static HTML, charts, offline): reports by "
+                    "status and year, the most violated checks, quarantine with repairs, unreadable files, rates "
+                    "by region and year, one page per agency. Served by `gongkai docs` at /quality/.",
+    )
+    def quality_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        from dagster_project.lib.warehouse import quality_report as qr
+        from dagster_project.lib.warehouse.docs_site import docs_url
+
+        paths = warehouse.paths()
+        built = qr.build(paths.marts, paths.quality_report,
+                         docs_links={"dbt docs": "../index.html", "Great Expectations Data Docs": "../gx/index.html"})
+        context.log.info(f"quality report: {built.index} ({built.n_agency_pages} agency pages)")
+        return dg.MaterializeResult(metadata={
+            "report": dg.MetadataValue.url(docs_url("quality/index.html")),
+            "report_file": dg.MetadataValue.path(str(built.index)),
+            "agency_pages": built.n_agency_pages, "agencies": built.n_agencies,
+            "report_status": dg.MetadataValue.json(built.counts),
+        })
+
+    return quality_report
+
+
 @dg.definitions
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[published_marts_asset(publishable_models(dbt_project().manifest_path))])
+    models = publishable_models(dbt_project().manifest_path)
+    return dg.Definitions(assets=[published_marts_asset(models), quality_report_asset(models)])

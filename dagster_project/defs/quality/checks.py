@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_project.defs.resources import WarehouseResource
 from dagster_project.defs.transform.assets import dbt_key
 from dagster_project.lib.warehouse import store
+from dagster_project.lib.warehouse.docs_site import docs_url
 from dagster_project.lib.warehouse.quality import suite_names
 from dagster_project.lib.warehouse.testing import pause_point
 
@@ -36,7 +37,8 @@ def _result(mart: str, result, docs: str) -> dg.AssetCheckResult:
             "rows_validated": dg.MetadataValue.json(summary["rows_validated"]),
             "expectations_evaluated": summary["expectations_evaluated"],
             "failed_expectations": dg.MetadataValue.json(summary["failed_expectations"]),
-            "data_docs": dg.MetadataValue.path(docs),
+            "data_docs": dg.MetadataValue.url(docs_url("gx/index.html")),
+            "data_docs_file": dg.MetadataValue.path(docs),
             "seconds": summary["seconds"],
         },
     )
@@ -66,7 +68,8 @@ def gx_suites_check(marts: list[str]) -> dg.AssetChecksDefinition:
         results = {}
         try:
             for mart in marts:
-                results[mart] = quality.validate(con, mart, docs_dir=paths.gx_docs, build=False)
+                results[mart] = quality.validate(con, mart, docs_dir=paths.gx_docs, build=False,
+                                                 run_name=f"dagster-run-{context.run.run_id[:8]}")
         finally:
             con.close()
         quality.build_docs(paths.gx_docs)

@@ -8,7 +8,7 @@ load (they need the manifest), never at import.
 
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -33,6 +33,21 @@ class GongkaiDbtTranslator(DagsterDbtTranslator):
         fqn = dbt_resource_props.get("fqn") or []
         return fqn[1] if len(fqn) > 2 else "transform"
 
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        """``meta.owner`` of the model (dbt_project.yml gives every folder one)."""
+        owner = ((dbt_resource_props.get("config") or {}).get("meta") or {}).get("owner")
+        return [owner] if owner else super().get_owners(dbt_resource_props)
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """dagster-dbt takes a check's description from ``meta.description`` only: use the test's own
+        ``description:`` (what it checks, in words)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        node = manifest["nodes"].get(unique_id) or {}
+        description = node.get("description") or spec.description
+        return spec._replace(description=description) if description else spec
+
 
 @lru_cache(maxsize=1)
 def gongkai_dbt() -> dg.AssetsDefinition:
@@ -53,9 +68,64 @@ def gongkai_dbt() -> dg.AssetsDefinition:
         wait_background_parse()  # `gongkai run` may have started dbt parse for a fresh warehouse
         # dbt runs as a subprocess while this process only reads its log: import Great Expectations meanwhile
         prewarm_gx()
-        yield from dbt.cli(["build"], context=context, target_path=target).stream()
+        # DuckDB has one writer: dbt holds the file until it exits, so the row counts and column types of the models
+        # are read once dbt is done (read-only), and the events are yielded then, with them
+        invocation = dbt.cli(["build"], context=context, target_path=target, raise_on_error=False)
+        events = list(invocation.stream())
+        yield from with_table_metadata(events, paths.duckdb, project.manifest_path)
+        error = invocation.get_error()
+        if error is not None:
+            raise error
 
     return _gongkai_dbt
+
+
+def _relations(manifest_path) -> dict[str, str]:
+    """unique_id -> DuckDB relation of every dbt model."""
+    import json
+
+    nodes = json.loads(open(manifest_path, encoding="utf-8").read())["nodes"]
+    return {uid: f'"{n["schema"]}"."{n.get("alias") or n["name"]}"' for uid, n in nodes.items()
+            if n.get("resource_type") == "model"}
+
+
+def with_table_metadata(events: list, duckdb_path, manifest_path):
+    """The dbt events, model materializations with their row count, column schema and (for the marts a person
+    reads first: reports, quarantine) a preview / the held-back reports."""
+    from dagster_project.lib.warehouse import findings, store
+
+    relations = _relations(manifest_path)
+    try:
+        con = store.connect(duckdb_path, read_only=True)
+    except Exception:  # noqa: BLE001 - metadata is a by-product: never lose the events for it
+        yield from events
+        return
+    try:
+        for ev in events:
+            uid = getattr(ev, "metadata", {}).get("unique_id") if isinstance(
+                ev, (dg.Output, dg.AssetMaterialization)) else None
+            rel = relations.get(getattr(uid, "value", uid)) if uid is not None else None
+            if rel is None:
+                yield ev
+                continue
+            try:
+                extra = {"dagster/row_count": findings.row_count(con, rel),
+                         "dagster/column_schema": dg.TableSchema(columns=[
+                             dg.TableColumn(c, t) for c, t in findings.relation_schema(con, rel)])}
+                if rel == '"marts"."quarantine"':
+                    extra["quarantined_reports"] = dg.MetadataValue.md(findings.problems_markdown(
+                        findings.problem_reports(con, "marts.reports", "marts.check_results"),
+                        findings.status_counts(con, "marts.reports")))
+                elif rel == '"marts"."reports"':
+                    extra["preview"] = dg.MetadataValue.md(findings.preview_markdown(
+                        con, rel, ["source_path", "status", "agency_name", "report_year", "n_errors", "n_warnings"],
+                        n=20, order_by="status <> 'published', source_path"))
+            except Exception:  # noqa: BLE001 - a model that failed to build has no table
+                yield ev
+                continue
+            yield ev.with_metadata({**ev.metadata, **extra})
+    finally:
+        con.close()
 
 
 def dbt_key(model: str) -> dg.AssetKey:

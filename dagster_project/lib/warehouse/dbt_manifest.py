@@ -98,7 +98,7 @@ def publishable_models(manifest: Path | None = None) -> list[dict]:
         if not meta.get("publish"):
             continue
         out.append({"name": node["name"], "schema": node["schema"], "alias": node.get("alias") or node["name"],
-                    "unique_id": uid})
+                    "unique_id": uid, "description": node.get("description") or ""})
     return sorted(out, key=lambda n: n["name"])
 
 

@@ -83,6 +83,11 @@ class WarehousePaths:
         return self.root / "dbt_docs"
 
     @property
+    def quality_report(self) -> Path:
+        """The quality and KPI report (static HTML with charts), rebuilt by every publish."""
+        return self.root / "quality_report"
+
+    @property
     def parse_cache(self) -> Path:
         """Chunk files of parse results (``lib/warehouse/cache.py``), committed as they come."""
         return self.root / "parse_cache"
