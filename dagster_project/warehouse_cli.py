@@ -496,6 +496,8 @@ def ui(port: int = 3000, warehouse: Path | str | None = None, landing: Path | st
         return exc.code
     _fail_interrupted_runs_if_idle(paths)
     cmd = [_bin("dagster"), "dev", "-h", "127.0.0.1", "-p", str(port), "-w", str(PROJECT_ROOT / "workspace.yaml")]
+    # `dagster dev` is what we run on purpose (one process tree we can stop): not its "use dg dev" notice
+    env = {**env, "PYTHONWARNINGS": "ignore:Function `dev_command` is superseded"}
     return _serve(cmd, env, PROJECT_ROOT,
                   f"Dagster UI: http://127.0.0.1:{port}  (DAGSTER_HOME={paths.dagster_home}; Ctrl-C stops it)")
 

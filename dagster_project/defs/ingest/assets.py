@@ -126,7 +126,8 @@ def report_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             "n_resolved_parts": res.n_resolved_parts}
     held_back = findings.problems_markdown(problems, counts)
     for t in RAW_TABLES:
-        extra = {"held_back_reports": dg.MetadataValue.md(held_back)} if t.name == "reports" else {}
+        extra = {"held_back_reports": dg.MetadataValue.md(held_back), **findings.problem_entries(problems)} \
+            if t.name == "reports" else {}
         yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", t.name]),
                                    metadata={"dagster/row_count": res.rows.get(t.name, 0), **meta, **extra})
     n_q = sum(p.status == "quarantined" for p in problems)
@@ -142,5 +143,5 @@ def report_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
                                  for p in problems[:10]) + (" …" if len(problems) > 10 else ""))
         if problems else "every report was read and passes every hard check",
         metadata={"n_quarantined": n_q, "n_unreadable": n_u,
-                  "reports": dg.MetadataValue.md(held_back),
+                  "reports": dg.MetadataValue.md(held_back), **findings.problem_entries(problems),
                   "held_back": dg.MetadataValue.json([p.as_dict() for p in problems[:200]])})

@@ -41,7 +41,7 @@ def _description(model: dict) -> str:
             "checks passed. " + (model.get("description") or "")).strip()
 
 
-def _mart_metadata(con, paths, pub, name: str, info: dict, relation: str) -> dict:
+def _mart_metadata(con, paths, pub, name: str, info: dict, relation: str, columns: dict | None = None) -> dict:
     from dagster_project.lib.warehouse import findings
 
     folder = paths.marts / name
@@ -54,14 +54,15 @@ def _mart_metadata(con, paths, pub, name: str, info: dict, relation: str) -> dic
         "partitions_written": dg.MetadataValue.json(partitions),
         "n_partitions": len(partitions),
         "dagster/column_schema": dg.TableSchema(columns=[
-            dg.TableColumn(c, t) for c, t in findings.relation_schema(con, relation)]),
+            dg.TableColumn(c, t, description=d or None) for c, t, d in findings.table_columns(con, relation, columns)]),
         "read_with": dg.MetadataValue.md(
             f"```sql\nSELECT * FROM {publish.read_mart_sql(paths.marts, name)};\n```"),
     }
     if name == "quarantine":
+        problems = findings.problem_reports(con, "marts.reports", "marts.check_results")
         meta["quarantined_reports"] = dg.MetadataValue.md(findings.problems_markdown(
-            findings.problem_reports(con, "marts.reports", "marts.check_results"), findings.status_counts(
-                con, "marts.reports")))
+            problems, findings.status_counts(con, "marts.reports")))
+        meta.update(findings.problem_entries([p for p in problems if p.status == "quarantined"]))
     if name == "reports":
         meta["preview"] = dg.MetadataValue.md(findings.preview_markdown(
             con, relation, ["source_path", "status", "agency_name", "report_year", "template_version", "n_errors",
@@ -94,7 +95,8 @@ def published_marts_asset(models: list[dict]) -> dg.AssetsDefinition:
             results = [dg.MaterializeResult(
                 asset_key=dg.AssetKey(["published", m["name"]]),
                 metadata={"publish_id": pub.publish_id, **_mart_metadata(
-                    con, paths, pub, m["name"], manifest["marts"][m["name"]], f'"{m["schema"]}"."{m["alias"]}"')})
+                    con, paths, pub, m["name"], manifest["marts"][m["name"]], f'"{m["schema"]}"."{m["alias"]}"',
+                    m.get("columns"))})
                 for m in models]
         finally:
             con.close()

@@ -80,13 +80,14 @@ def gongkai_dbt() -> dg.AssetsDefinition:
     return _gongkai_dbt
 
 
-def _relations(manifest_path) -> dict[str, str]:
-    """unique_id -> DuckDB relation of every dbt model."""
+def _relations(manifest_path) -> dict[str, tuple[str, dict[str, str]]]:
+    """unique_id -> (DuckDB relation, column descriptions) of every dbt model."""
     import json
 
     nodes = json.loads(open(manifest_path, encoding="utf-8").read())["nodes"]
-    return {uid: f'"{n["schema"]}"."{n.get("alias") or n["name"]}"' for uid, n in nodes.items()
-            if n.get("resource_type") == "model"}
+    return {uid: (f'"{n["schema"]}"."{n.get("alias") or n["name"]}"',
+                  {c: (v or {}).get("description") or "" for c, v in (n.get("columns") or {}).items()})
+            for uid, n in nodes.items() if n.get("resource_type") == "model"}
 
 
 def with_table_metadata(events: list, duckdb_path, manifest_path):
@@ -104,18 +105,21 @@ def with_table_metadata(events: list, duckdb_path, manifest_path):
         for ev in events:
             uid = getattr(ev, "metadata", {}).get("unique_id") if isinstance(
                 ev, (dg.Output, dg.AssetMaterialization)) else None
-            rel = relations.get(getattr(uid, "value", uid)) if uid is not None else None
-            if rel is None:
+            found = relations.get(getattr(uid, "value", uid)) if uid is not None else None
+            if found is None:
                 yield ev
                 continue
+            rel, docs = found
             try:
                 extra = {"dagster/row_count": findings.row_count(con, rel),
                          "dagster/column_schema": dg.TableSchema(columns=[
-                             dg.TableColumn(c, t) for c, t in findings.relation_schema(con, rel)])}
+                             dg.TableColumn(c, t, description=d or None)
+                             for c, t, d in findings.table_columns(con, rel, docs)])}
                 if rel == '"marts"."quarantine"':
+                    problems = findings.problem_reports(con, "marts.reports", "marts.check_results")
                     extra["quarantined_reports"] = dg.MetadataValue.md(findings.problems_markdown(
-                        findings.problem_reports(con, "marts.reports", "marts.check_results"),
-                        findings.status_counts(con, "marts.reports")))
+                        problems, findings.status_counts(con, "marts.reports")))
+                    extra.update(findings.problem_entries([p for p in problems if p.status == "quarantined"]))
                 elif rel == '"marts"."reports"':
                     extra["preview"] = dg.MetadataValue.md(findings.preview_markdown(
                         con, rel, ["source_path", "status", "agency_name", "report_year", "n_errors", "n_warnings"],

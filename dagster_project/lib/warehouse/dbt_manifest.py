@@ -98,7 +98,8 @@ def publishable_models(manifest: Path | None = None) -> list[dict]:
         if not meta.get("publish"):
             continue
         out.append({"name": node["name"], "schema": node["schema"], "alias": node.get("alias") or node["name"],
-                    "unique_id": uid, "description": node.get("description") or ""})
+                    "unique_id": uid, "description": node.get("description") or "",
+                    "columns": {c: (v or {}).get("description") or "" for c, v in (node.get("columns") or {}).items()}})
     return sorted(out, key=lambda n: n["name"])
 
 

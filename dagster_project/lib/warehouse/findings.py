@@ -94,6 +94,19 @@ def problems_markdown(problems: list[Problem], counts: dict[str, int] | None = N
                                   "suggested repair"], rows)
 
 
+def problem_entries(problems: list[Problem], limit: int = 20) -> dict[str, str]:
+    """One plain-text line per held-back report, keyed by its file (shown as is in the UI's metadata table, where
+    Markdown needs a click): "quarantined: T3.H2, T3.H3 — suggested repair: …"."""
+    out = {}
+    for p in problems[:limit]:
+        why = ", ".join(p.failed_checks) or p.error or "no reason recorded"
+        out[p.source_path] = f"{p.status}: {why}" + (f" — suggested repair: {p.suggested_repair}"
+                                                     if p.suggested_repair else "")
+    if len(problems) > limit:
+        out["…"] = f"{len(problems) - limit:,} more held-back reports (see the table)"
+    return out
+
+
 def preview_markdown(con, relation: str, columns: list[str] | None = None, n: int = 10,
                      order_by: str | None = None) -> str:
     """The first ``n`` rows of a relation as a Markdown table (only ``columns`` when given)."""
@@ -102,6 +115,12 @@ def preview_markdown(con, relation: str, columns: list[str] | None = None, n: in
     sql = f"select {sel} from {relation}" + (f" order by {order_by}" if order_by else "") + f" limit {int(n)}"
     rows = [list(r) for r in con.execute(sql).fetchall()]
     return markdown_table(cols, rows, max_rows=n)
+
+
+def table_columns(con, relation: str, descriptions: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
+    """(column, DuckDB type, description) of a relation; descriptions from the dbt model's YAML."""
+    d = descriptions or {}
+    return [(c, t, d.get(c) or "") for c, t in relation_schema(con, relation)]
 
 
 def relation_schema(con, relation: str) -> list[tuple[str, str]]:

@@ -128,6 +128,8 @@ DAGSTER_YAML = """\
 # Written by gongkai: a persistent instance so that `gongkai run` shows up in `gongkai ui`.
 telemetry:
   enabled: false
+nux:
+  enabled: false    # no "join the community" / newsletter dialog in an offline tool
 event_log_storage:
   module: dagster._core.storage.event_log
   class: ConsolidatedSqliteEventLogStorage
