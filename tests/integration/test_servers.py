@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -137,3 +138,82 @@ def test_ui_stops_within_10_s_of_sigterm_leaving_nothing(built, how):
     finally:
         if proc.poll() is None:
             stop(proc)
+
+
+def _paused_run(wh, step: str = "dbt") -> subprocess.Popen:
+    """A `gongkai run` holding the warehouse, paused at ``step`` (test hook), as a run in progress."""
+    (wh / "state" / f"paused-{step}").unlink(missing_ok=True)
+    env = {**os.environ, "GONGKAI_SENSOR": "off", "GONGKAI_TEST_PAUSE_AT": step}
+    proc = subprocess.Popen([str(GONGKAI), "run", "--warehouse", str(wh)], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 180
+    while not (wh / "state" / f"paused-{step}").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, "the run did not reach its pause point"
+        time.sleep(0.5)
+    return proc
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
+
+
+def _read_until(proc: subprocess.Popen, needle: str, timeout_s: float) -> str:
+    """stdout of ``proc`` up to the line holding ``needle``."""
+    import selectors
+
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    out, deadline = "", time.monotonic() + timeout_s
+    while needle not in out:
+        assert time.monotonic() < deadline, f"{needle!r} not printed; got {out!r}"
+        assert proc.poll() is None, f"exited ({proc.returncode}): {out}{proc.stderr.read()[-2000:]}"
+        if sel.select(timeout=0.5):
+            out += proc.stdout.readline()
+    return out
+
+
+def test_docs_during_a_run_waits_then_builds_and_later_serves_the_last_build(built, tmp_path):
+    """`gongkai docs` started while a run holds the warehouse: with no docs built yet it says it waits, and builds
+    them once the run ends; with docs built earlier it serves those at once and says so (issue 9: it used to
+    crash on DuckDB's lock). The docs never open the live database (they generate from a copy)."""
+    wh = tmp_path / "wh"
+    shutil.copytree(built.warehouse, wh, symlinks=True)
+    shutil.rmtree(wh / "dbt_docs", ignore_errors=True)
+    env = {**os.environ, "GONGKAI_SENSOR": "off"}
+    run = _paused_run(wh)
+    port = free_port()
+    docs = subprocess.Popen([str(GONGKAI), "docs", "--port", str(port), "--warehouse", str(wh)], cwd=REPO, env=env,
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        said = _read_until(docs, "waiting for it to finish", 120)
+        assert f"PID {run.pid}" in said
+        time.sleep(3)
+        with pytest.raises(OSError):  # nothing served while it waits
+            fetch(f"http://127.0.0.1:{port}/index.html", timeout=2)
+        _kill(run)  # the run ends (the kernel releases its lock)
+        status, _ = wait_for(docs, lambda: fetch(f"http://127.0.0.1:{port}/index.html"), 180)
+        _, catalog = fetch(f"http://127.0.0.1:{port}/catalog.json")
+        assert status == 200 and "fct_applications" in catalog
+        for page in ("gx/index.html", "quality/index.html"):
+            assert fetch(f"http://127.0.0.1:{port}/{page}")[0] == 200
+    finally:
+        _kill(run)
+        stop(docs)
+    run = _paused_run(wh)
+    port = free_port()
+    t0 = time.monotonic()
+    docs = subprocess.Popen([str(GONGKAI), "docs", "--port", str(port), "--warehouse", str(wh)], cwd=REPO, env=env,
+                            start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        said = _read_until(docs, "serving the docs built", 60)
+        assert f"PID {run.pid}" in said
+        status, body = wait_for(docs, lambda: fetch(f"http://127.0.0.1:{port}/index.html"), 60)
+        assert status == 200 and "dbt" in body and run.poll() is None  # served while the run is still going
+        assert time.monotonic() - t0 < 60
+    finally:
+        _kill(run)
+        stop(docs)
