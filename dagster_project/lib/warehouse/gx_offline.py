@@ -44,6 +44,7 @@ LOGOS = {"full_logo_dark.png": "images/logo-long.png", "logo-long.png": "images/
 
 _TAG = re.compile(r"""<(script|link)\b[^>]*?(?:src|href)=["'](https?://[^"']+)["'][^>]*>(?:\s*</script>)?""", re.I)
 _REMOTE_IMG = re.compile(r"""https?://great-expectations-web-assets\.[^"')\s]+/([\w.-]+?)(?:\?[^"')\s]*)?(?=["')])""")
+_LOCAL_STATIC = re.compile(r"""((?:src|href)=["'])(?:\./)?(?:\.\./)*static/""")
 _RESOURCE = re.compile(
     r"""<(?:script|img|iframe|source)\b[^>]*?\ssrc=["'](https?:)?//[^"']+["']"""
     r"""|<link\b[^>]*?\shref=["'](https?:)?//[^"']+["']"""
@@ -74,7 +75,10 @@ def _rewrite(text: str, prefix: str) -> str:
         local = LOGOS.get(m.group(1))
         return f"{prefix}static/{local}" if local else m.group(0)
 
-    return _REMOTE_IMG.sub(img, text)
+    text = _REMOTE_IMG.sub(img, text)
+    # GX links its own static files with a fixed number of ../ that is one short on validation pages (5 deep):
+    # point every one at the site's static/ from this page's depth
+    return _LOCAL_STATIC.sub(lambda m: f"{m.group(1)}{prefix}static/", text)
 
 
 def make_offline(docs_dir: Path) -> list[str]:
