@@ -137,3 +137,22 @@ def test_held_back_reports_as_markdown_and_plain_lines():
     assert "empty file" in md and "X.S3" not in md
     lines = findings.problem_entries(problems)
     assert lines == {"q|1.txt": "quarantined: T3.H2, T3.H3 — suggested repair: c = 7", "bad.pdf": "unreadable: empty file"}
+
+
+def test_each_validated_expectation_is_listed_with_its_description():
+    """The Dagster GX check lists every expectation it evaluated in words (quality.PartResult.checked)."""
+    frames = fact_frames([("r1", "gov2021", 1)])
+    frames["fct_appeals"].loc[frames["fct_appeals"].index[0], "count"] += 1  # break T4.H1 in one row
+    con = duckdb.connect()
+    for name, df in frames.items():
+        con.register(name, df)
+    try:
+        result = quality.validate(con, "fct_appeals", relations={k: k for k in frames})
+    finally:
+        con.close()
+    checked = [c for p in result.parts for c in p.checked]
+    assert len(checked) == sum(p.evaluated for p in result.parts) >= 10
+    assert all(re.match(r"(T4\.H[12]|GRAIN|CODES|SHAPE)\b", d) and re.search(r"[\u4e00-\u9fff]", d)
+               for d, _ in checked), checked
+    failed = {d.split(" ")[0] for d, ok in checked if not ok}
+    assert "T4.H1" in failed

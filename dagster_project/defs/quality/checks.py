@@ -12,6 +12,7 @@ from dagster_project.defs.resources import WarehouseResource
 from dagster_project.defs.transform.assets import dbt_key
 from dagster_project.lib.warehouse import store
 from dagster_project.lib.warehouse.docs_site import docs_url
+from dagster_project.lib.warehouse.findings import markdown_table
 from dagster_project.lib.warehouse.quality import suite_names
 from dagster_project.lib.warehouse.testing import pause_point
 
@@ -37,6 +38,10 @@ def _result(mart: str, result, docs: str) -> dg.AssetCheckResult:
             "rows_validated": dg.MetadataValue.json(summary["rows_validated"]),
             "expectations_evaluated": summary["expectations_evaluated"],
             "failed_expectations": dg.MetadataValue.json(summary["failed_expectations"]),
+            "expectations": dg.MetadataValue.md(markdown_table(
+                ["suite", "expectation (invariant — 中文)", "result"],
+                [[p.suite, d, "passed" if ok else "FAILED"] for p in result.parts for d, ok in p.checked],
+                max_rows=200)),
             "data_docs": dg.MetadataValue.url(docs_url("gx/index.html")),
             "data_docs_file": dg.MetadataValue.path(docs),
             "seconds": summary["seconds"],

@@ -42,6 +42,7 @@ class PartResult:
     rows: int
     evaluated: int
     failed: list[dict] = field(default_factory=list)
+    checked: list[tuple[str, bool]] = field(default_factory=list)  # (description, success) of every expectation
 
 
 @dataclass
@@ -208,7 +209,9 @@ def run_part(ctx, part: SuitePart, frame, run_name: str | None = None, data_asse
     if data_asset:
         _record_data_asset(ctx, result, part.name, data_asset)
     failed = [_failed_rows(er) for er in result.results if not er.success]
-    return PartResult(part.name, bool(result.success), len(frame), len(result.results), failed)
+    checked = [(er.expectation_config.description or (er.expectation_config.meta or {}).get("invariant")
+                or er.expectation_config.type, bool(er.success)) for er in result.results]
+    return PartResult(part.name, bool(result.success), len(frame), len(result.results), failed, checked)
 
 
 def _record_data_asset(ctx, result, suite: str, data_asset: str) -> None:
