@@ -59,7 +59,7 @@ bench-national: setup  ## 150,000 generated reports through `gongkai run`: secon
 ui: setup  ## Dagster UI on 127.0.0.1
 	$(BIN)/gongkai ui
 
-docs: setup  ## dbt docs site on 127.0.0.1
+docs: setup  ## docs site on 127.0.0.1: dbt docs, Great Expectations Data Docs, quality and KPI report
 	$(BIN)/gongkai docs
 
 clean:  ## remove build outputs (keeps .venv)

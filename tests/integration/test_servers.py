@@ -71,7 +71,8 @@ def test_ui_serves_assets_and_checks(built):
 
         nodes = wait_for(proc, assets, 180)
         keys = {"/".join(n["assetKey"]["path"]) for n in nodes}
-        assert {"ingest/landing_files", "ingest/parsed_reports", "raw/t3_cells", "marts/fct_outcomes", "publish/marts"} <= keys
+        assert {"ingest/landing_files", "ingest/parsed_reports", "raw/t3_cells", "marts/fct_outcomes",
+                "published/fct_outcomes", "published/quality_report"} <= keys
         assert any(n["hasAssetChecks"] for n in nodes if n["assetKey"]["path"] == ["marts", "fct_outcomes"])
         runs = json.dumps({"query": "{ runsOrError { ... on Runs { results { runId status } } } }"}).encode()
         _, text = fetch(f"http://127.0.0.1:{port}/graphql", runs, timeout=30)

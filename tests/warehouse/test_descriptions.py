@@ -27,7 +27,7 @@ def test_every_dbt_test_has_a_description(manifest):
     missing = [n["name"] for n in tests if len((n.get("description") or "").strip()) < 20]
     assert missing == []
     non_negative = [n for n in tests if (n.get("test_metadata") or {}).get("name") == "non_negative_columns"]
-    facts = [n for n in non_negative if "fct_" in n["name"]]
+    facts = [n for n in non_negative if ".fct_" in (n.get("attached_node") or "")]
     assert facts and all(INVARIANT_ID.match(n["description"]) for n in facts)  # T3.H5 / T4.H2 named
 
 

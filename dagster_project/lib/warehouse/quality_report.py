@@ -92,12 +92,18 @@ class _Marts:
 
         self.dir = marts_dir
         self.con = duckdb.connect()
+        self.loaded: set[str] = set()
 
     def has(self, name: str) -> bool:
         return (self.dir / name).is_dir()
 
     def rel(self, name: str) -> str:
-        return read_mart_sql(self.dir, name)
+        """The mart as an in-memory table, read once from its parquet files (the agency pages query it many
+        times)."""
+        if name not in self.loaded:
+            self.con.execute(f'create table "m_{name}" as select * from {read_mart_sql(self.dir, name)}')
+            self.loaded.add(name)
+        return f'"m_{name}"'
 
     def rows(self, sql: str, *params) -> list[tuple]:
         return self.con.execute(sql, list(params)).fetchall()
