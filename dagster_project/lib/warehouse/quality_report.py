@@ -46,22 +46,23 @@ class Built:
     counts: dict[str, int]
 
 
-def _esc(v) -> str:
+def _esc(v, pct: bool = False) -> str:
     if v is None:
         return ""
     if isinstance(v, float):
-        return f"{v:.1%}" if 0 <= v <= 1.5 else f"{v:,.2f}"
+        return f"{v:.1%}" if pct else (f"{v:,.0f}" if v.is_integer() else f"{v:,.2f}")
     if isinstance(v, (list, tuple)):
         return html.escape(", ".join(str(x) for x in v))
     return html.escape(str(v))
 
 
-def _table(header: list[str], rows: list, num: set[int] = frozenset(), raw: set[int] = frozenset()) -> str:
+def _table(header: list[str], rows: list, num: set[int] = frozenset(), raw: set[int] = frozenset(),
+           pct: set[int] = frozenset()) -> str:
     out = ["<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr></thead><tbody>"]
     for r in rows:
         cells = []
         for i, c in enumerate(r):
-            text = c if i in raw else _esc(c)
+            text = c if i in raw else _esc(c, i in pct)
             cells.append(f'<td class="num">{text}</td>' if i in num else f"<td>{text}</td>")
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
@@ -75,6 +76,17 @@ def _chart(fig, div_id: str) -> str:
                       font={"family": "Noto Sans CJK SC, Noto Sans, sans-serif"})
     return '<div class="chart">' + pio.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id,
                                                config={"displaylogo": False, "responsive": True}) + "</div>"
+
+
+def _plain_chart(div_id: str, traces: list[dict], layout: dict) -> str:
+    """A Plotly chart from a plain JSON spec (no figure validation: the agency pages are many, ~1 ms each)."""
+    layout = {"margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "template": {"layout": {"plot_bgcolor": "#fff"}},
+              "font": {"family": "Noto Sans CJK SC, Noto Sans, sans-serif"}, **layout}
+    spec = json.dumps(traces, ensure_ascii=False, default=str).replace("</", "<\\/")
+    lay = json.dumps(layout, ensure_ascii=False, default=str).replace("</", "<\\/")
+    return (f'<div class="chart"><div id="{div_id}" class="plotly-graph-div" style="height:{layout.get("height", 360)}px">'
+            f'</div><script>Plotly.newPlot("{div_id}", {spec}, {lay}, {{"displaylogo": false, "responsive": true}});'
+            "</script></div>")
 
 
 def _page(title: str, body: str, js_prefix: str, nav: str = "") -> str:
@@ -217,7 +229,7 @@ def build(marts_dir: Path, out_dir: Path, docs_links: dict[str, str] | None = No
             parts.append("<h2>Grant, not-held and correction rates by region and year</h2>" + _chart(fig, "rates")
                          + _table(["region", "level", "year", "reports"] + [label for _, label in RATES],
                                   [[f"{names.get(r[0], r[0] or 'region unknown')} ({r[0] or '-'})", *r[1:]] for r in kr[:300]],
-                                  num={3, 4, 5, 6, 7}))
+                                  num={3, 4, 5, 6, 7}, pct={4, 5, 6, 7}))
 
         # agencies
         n_pages, n_agencies = 0, 0
@@ -227,8 +239,9 @@ def build(marts_dir: Path, out_dir: Path, docs_links: dict[str, str] | None = No
                               f"from {A} order by n_reports desc nulls last, agency_id")
             n_agencies = len(agencies)
             paged = agencies[:max_agency_pages]
+            data = _agency_data(m, [a[0] for a in paged])
             for a in paged:
-                _agency_page(m, tmp / "agency", a, names)
+                _agency_page(tmp / "agency", a, data)
             n_pages = len(paged)
             rows = [[f'<a href="agency/{html.escape(_slug(a[0]))}.html">{html.escape(a[1] or a[0])}</a>', *a[2:]]
                     for a in paged]
@@ -251,37 +264,52 @@ def _slug(agency_id: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in str(agency_id))
 
 
-def _agency_page(m: _Marts, folder: Path, a: tuple, names: dict) -> None:
-    import plotly.graph_objects as go
+def _agency_data(m: _Marts, ids: list[str]) -> dict[str, dict[str, list]]:
+    """Reports, KPIs by year and failed checks of the paged agencies, in three grouped queries (not three per page)."""
+    from collections import defaultdict
 
-    agency_id, name = a[0], a[1] or a[0]
-    parts = [f"<p class='muted'>agency_id <code>{_esc(agency_id)}</code> · {_esc(a[2])} · "
-             f"{_esc(''.join(x for x in a[3:6] if x))}</p>"]
+    m.con.execute("create or replace temp table paged(agency_id varchar)")
+    m.con.executemany("insert into paged values (?)", [(i,) for i in ids])
+    out: dict[str, dict[str, list]] = defaultdict(lambda: {"reports": [], "kpi": [], "checks": []})
     R = m.rel("reports")
-    reps = m.rows(f"select source_path, report_year, status, n_errors, n_warnings, template_version, report_id "
-                  f"from {R} where agency_id = ? order by report_year, source_path", agency_id)
-    parts.append("<h2>Reports</h2>" + _table(["file", "year", "status", "errors", "warnings", "template",
-                                              "report_id"], reps, num={3, 4}))
+    for row in m.rows(f"select agency_id, source_path, report_year, status, n_errors, n_warnings, template_version, "
+                      f"report_id from {R} join paged using (agency_id) order by report_year, source_path"):
+        out[row[0]]["reports"].append(row[1:])
     if m.has("mart_agency_year_kpi"):
         cols = ", ".join(c for c, _ in RATES)
-        k = m.rows(f"select report_year, n_reports, caseload, decisions, {cols} from {m.rel('mart_agency_year_kpi')} "
-                   "where agency_id = ? order by report_year", agency_id)
-        if k:
-            fig = go.Figure()
-            for j, (_, label) in enumerate(RATES):
-                fig.add_scatter(x=[str(r[0]) for r in k], y=[r[4 + j] for r in k], mode="lines+markers", name=label)
-            fig.update_yaxes(tickformat=".0%")
-            fig.update_xaxes(type="category", title="report year")
-            fig.update_layout(title=f"{name}: rates by year", height=360)
-            parts.append("<h2>KPIs by year</h2>" + _chart(fig, "agency-rates")
-                         + _table(["year", "reports", "caseload", "decisions"] + [label for _, label in RATES],
-                                  k, num=set(range(1, 8))))
+        for row in m.rows(f"select agency_id, report_year, n_reports, caseload, decisions, {cols} from "
+                          f"{m.rel('mart_agency_year_kpi')} join paged using (agency_id) order by report_year"):
+            out[row[0]]["kpi"].append(row[1:])
     if m.has("check_results"):
-        ch = m.rows(f"select c.report_year, c.check_id, c.severity, c.message from {m.rel('check_results')} c "
-                    f"join (select report_id from {R} where agency_id = ?) r using (report_id) "
-                    "order by c.report_year, c.check_seq limit 200", agency_id)
-        parts.append("<h2>Checks that did not pass</h2>"
-                     + (_table(["year", "check", "severity", "message"], ch) if ch else "<p>None.</p>"))
+        for row in m.rows(f"""select agency_id, report_year, check_id, severity, message from (
+                select r.agency_id, c.report_year, c.check_id, c.severity, c.message,
+                       row_number() over (partition by r.agency_id order by c.report_year, c.report_id, c.check_seq) n
+                from {m.rel('check_results')} c join {R} r using (report_id) join paged p on p.agency_id = r.agency_id
+            ) where n <= 200 order by agency_id, n"""):
+            out[row[0]]["checks"].append(row[1:])
+    return out
+
+
+def _agency_page(folder: Path, a: tuple, data: dict[str, dict[str, list]]) -> None:
+    agency_id, name = a[0], a[1] or a[0]
+    d = data[agency_id]
+    parts = [f"<p class='muted'>agency_id <code>{_esc(agency_id)}</code> · {_esc(a[2])} · "
+             f"{_esc(''.join(x for x in a[3:6] if x))}</p>"]
+    parts.append("<h2>Reports</h2>" + _table(["file", "year", "status", "errors", "warnings", "template",
+                                              "report_id"], d["reports"], num={3, 4}))
+    k = d["kpi"]
+    if k:
+        traces = [{"type": "scatter", "mode": "lines+markers", "name": label, "x": [str(r[0]) for r in k],
+                   "y": [r[4 + j] for r in k]} for j, (_, label) in enumerate(RATES)]
+        chart = _plain_chart("agency-rates", traces, {
+            "title": {"text": f"{name}: rates by year"}, "height": 360, "yaxis": {"tickformat": ".0%"},
+            "xaxis": {"type": "category", "title": {"text": "report year"}}})
+        parts.append("<h2>KPIs by year</h2>" + chart
+                     + _table(["year", "reports", "caseload", "decisions"] + [label for _, label in RATES],
+                              k, num=set(range(1, 8)), pct={4, 5, 6, 7}))
+    ch = d["checks"]
+    parts.append("<h2>Checks that did not pass</h2>"
+                 + (_table(["year", "check", "severity", "message"], ch) if ch else "<p>None.</p>"))
     (folder / f"{_slug(agency_id)}.html").write_text(
         _page(name, "".join(parts), "../", nav='· <a href="../index.html">all agencies</a>'), encoding="utf-8")
 
