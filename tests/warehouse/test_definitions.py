@@ -58,6 +58,14 @@ def test_each_published_mart_is_an_asset_downstream_of_its_dbt_model(defs):
         dg.AssetKey(["published", "quality_report"])).parent_keys
 
 
+def test_dbt_models_have_owner_and_tags(defs):
+    graph = defs.resolve_asset_graph()
+    outcomes = graph.get(dg.AssetKey(["marts", "fct_outcomes"]))
+    staging = graph.get(dg.AssetKey(["staging", "stg_raw__t3_cells"]))
+    assert outcomes.owners == ["team:gongkai"] and {"mart", "published"} <= set(outcomes.tags)
+    assert staging.owners == ["team:gongkai"] and "staging" in staging.tags
+
+
 def test_held_back_reports_check_is_a_non_blocking_warning(defs):
     graph = defs.resolve_asset_graph()
     key = dg.AssetCheckKey(dg.AssetKey(["raw", "reports"]), "reports_held_back")
