@@ -120,6 +120,10 @@ def parse_document(doc: Document, out: dict) -> dict:
                        "message": f"X.S9 table {name} is printed without numbers (blank template): stored as absent"})
     out["checks"] = checks
     out["suggested_repair"] = repair if not problems else None
+    if doc.ocr_cells is not None:  # a scan: OCR origins, confidences, OCR-guided repair and doubts
+        from .ocr import apply_ocr
+
+        apply_ocr(out, doc.ocr_cells, version, t2_version)
     out["status"] = "invariant_errors" if any(c["severity"] == "error" for c in checks) else "ok"
     return out
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ class Document:
     fmt: str
     lines: list[str]
     meta: dict[str, str] = field(default_factory=dict)
+    # scans only: the numeric table cells OCR read, (text, confidence) in page order (ocr.align_confidences)
+    ocr_cells: list[tuple[str, float]] | None = None
 
     @property
     def text(self) -> str:
@@ -46,7 +49,12 @@ _EXT_FORMAT = {
     "html": "html", "htm": "html", "shtml": "html", "xhtml": "html", "jsp": "html", "php": "html", "asp": "html",
     "aspx": "html",
     "docx": "docx", "pdf": "pdf",
+    "png": "image", "jpg": "image", "jpeg": "image", "tif": "image", "tiff": "image", "bmp": "image",
+    "gif": "image", "webp": "image",
 }
+
+# magic bytes of the image formats read by OCR (ocr.py)
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"GIF87a", b"GIF89a")
 
 
 def sniff_format(data: bytes, name: str) -> str:
@@ -58,6 +66,8 @@ def sniff_format(data: bytes, name: str) -> str:
         return "docx" if _looks_docx(data) else "zip"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return "doc"
+    if data.startswith(_IMAGE_MAGIC) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"):
+        return "image"
     low = head[:512].lower()
     if low.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in low or b"<table" in low or (
         b"<p" in low and b"</" in low
@@ -427,16 +437,22 @@ def read_pdf(data: bytes) -> Document:
         pdf = pdfium.PdfDocument(data)
     except Exception as exc:  # pdfium raises PdfiumError and friends for any damage
         raise ReadError(f"not a readable PDF: {exc}") from exc
+    ocr_cells: list[tuple[str, float]] | None = None
     try:
         pages = []
+        scanned: list[int] = []  # pages with no text layer but an image: read by OCR
         for i in range(len(pdf)):
             page = pdf[i]
             try:
                 tp = page.get_textpage()
                 pages.append(tp.get_text_range())
                 tp.close()
+                if not pages[-1].strip() and _has_image(page):
+                    scanned.append(i)
             finally:
                 page.close()
+        if scanned:
+            ocr_cells = _ocr_pdf_pages(pdf, scanned, pages)
         meta: dict[str, str] = {}
         try:
             info = pdf.get_metadata_dict()
@@ -444,15 +460,62 @@ def read_pdf(data: bytes) -> Document:
                 meta["title"] = normalize_text(info["Title"])
         except Exception:  # metadata is optional
             pass
+    except ReadError:
+        raise
     except Exception as exc:
         raise ReadError(f"cannot extract the PDF text layer: {exc}") from exc
     finally:
         pdf.close()
     text = normalize_text("\n".join(pages))
     if not text.strip():
-        raise ReadError("the PDF has no text layer (scanned image; OCR is not supported)")
+        raise ReadError("the PDF has no text layer and OCR found no text on its pages" if ocr_cells is not None
+                        else "the PDF has no text: no text layer and no scanned page image")
     lines = [ln for ln in text.split("\n") if not _PAGE_NUMBER.match(ln)]
-    return Document("pdf", dedupe_lines(lines), meta)
+    return Document("pdf", dedupe_lines(lines), meta, ocr_cells=ocr_cells)
+
+
+def _has_image(page) -> bool:
+    """Whether a PDF page draws at least one image (a scanned page)."""
+    import pypdfium2.raw as pdfium_c
+
+    return next(iter(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2)), None) is not None
+
+
+def _ocr_pdf_pages(pdf, indices: list[int], pages: list[str]) -> list[tuple[str, float]]:
+    """OCR the pages ``indices`` of an open PDF in place of their (empty) text; the numeric cells read."""
+    from . import ocr
+
+    if len(indices) > ocr.MAX_OCR_PAGES:
+        raise ReadError(f"the PDF has {len(indices)} scanned pages without a text layer (OCR limit "
+                        f"{ocr.MAX_OCR_PAGES})")
+    deadline = time.monotonic() + ocr.OCR_TIME_BUDGET_S
+    cells: list[tuple[str, float]] = []
+    for i in indices:
+        page = pdf[i]
+        try:
+            got = ocr.ocr_pdf_page(page, deadline, first_page=i == indices[0])
+        except ocr.OcrError as exc:
+            raise ReadError(str(exc)) from exc
+        finally:
+            page.close()
+        pages[i] = "\n".join(got.lines)
+        cells += got.cells
+    return cells
+
+
+def read_image(data: bytes) -> Document:
+    """A scanned report posted as an image (PNG, JPEG, TIFF …): its pages read by OCR (ocr.py)."""
+    from . import ocr
+
+    try:
+        pages = ocr.ocr_image_bytes(data)
+    except ocr.OcrError as exc:
+        raise ReadError(str(exc)) from exc
+    text = normalize_text("\n".join(ln for p in pages for ln in p.lines))
+    if not text.strip():
+        raise ReadError("OCR found no text in the image")
+    lines = [ln for ln in text.split("\n") if not _PAGE_NUMBER.match(ln)]
+    return Document("image", dedupe_lines(lines), {}, ocr_cells=[c for p in pages for c in p.cells])
 
 
 # page numbers printed in footers: "- 1 -", "— 2 —", "第 3 页", "第3页 共5页", "3 / 5"
@@ -472,6 +535,8 @@ def read_document(data: bytes, name: str) -> Document:
         return read_docx(data)
     if fmt == "html":
         return read_html(data)
+    if fmt == "image":
+        return read_image(data)
     if fmt == "zip":
         raise ReadError("a ZIP archive that is not a DOCX document")
     if fmt == "doc":

@@ -1,0 +1,209 @@
+"""OCR accuracy on generated scans (devtools/synth/scan.py), cell by cell.
+
+    python -m devtools.ocr_accuracy --n 300 --jobs 2          # 300 scans, both templates, 4 scan formats
+    python -m devtools.ocr_accuracy --n 40 --engine tesseract # the Tesseract chi_sim comparison (read + OCR only)
+
+Every scan is parsed in memory with ``parse_bytes`` (RapidOCR) and compared with the generator's truth:
+
+* cell accuracy before correction: the parsed value equals the truth;
+* after the invariant-guided correction: the same, with the ``suggested_repair`` applied;
+* flagged: a wrong cell the parse does not hide — the report is quarantined (status ``invariant_errors``,
+  never published), or the cell sits in an ``ambiguous`` part or an ``OCR.*`` doubt check;
+* silent errors: wrong after correction and not flagged (what would be published wrong);
+* seconds per page (median and mean) and pages per second per worker.
+
+Each worker process runs onnxruntime on one thread (``GONGKAI_OCR_THREADS=1``), ``--jobs`` workers.
+Writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+VERSIONS_CYCLE = ("gov2019", "gov2021")
+
+
+@dataclass
+class Stats:
+    reports: int = 0
+    pages: int = 0
+    cells: int = 0
+    right_before: int = 0
+    right_after: int = 0
+    wrong_flagged: int = 0
+    wrong_silent: int = 0
+    repairs_offered: int = 0
+    repairs_right: int = 0
+    crashes: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    page_seconds: list[float] = field(default_factory=list)  # per report: seconds / pages
+    seconds: float = 0.0
+    silent: list[str] = field(default_factory=list)
+    by_format: dict = field(default_factory=dict)
+    conf_right: list[float] = field(default_factory=list)  # OCR confidence of cells read right / wrong
+    conf_wrong: list[float] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+
+    def add(self, o: "Stats") -> None:
+        for f in ("reports", "pages", "cells", "right_before", "right_after", "wrong_flagged", "wrong_silent",
+                  "repairs_offered", "repairs_right", "crashes", "seconds"):
+            setattr(self, f, getattr(self, f) + getattr(o, f))
+        self.statuses.update(o.statuses)
+        self.page_seconds += o.page_seconds
+        self.silent += o.silent[: max(0, 20 - len(self.silent))]
+        self.wrong += o.wrong[: max(0, 40 - len(self.wrong))]
+        self.conf_right += o.conf_right
+        self.conf_wrong += o.conf_wrong
+        for k, v in o.by_format.items():
+            acc = self.by_format.setdefault(k, [0, 0, 0])
+            for i in range(3):
+                acc[i] += v[i]
+
+
+def _eq(a, b) -> bool:
+    from devtools.synth.compare import num_eq
+
+    return num_eq(a, b)
+
+
+def evaluate(seed: int, fmt: str, version: str) -> Stats:
+    """One generated scan through parse_bytes, compared cell by cell; never raises."""
+    from dagster_project.lib.parsing.api import parse_bytes
+    from devtools.synth.scan import make_scan_case
+
+    st = Stats(reports=1)
+    case = make_scan_case(seed, fmt, version)
+    st.pages = case.pages
+    t0 = time.perf_counter()
+    try:
+        res = parse_bytes(case.data, case.name)
+    except Exception as exc:  # noqa: BLE001 - counted
+        st.crashes = 1
+        st.silent.append(f"CRASH {type(exc).__name__}: {exc} | {case.repro()}")
+        return st
+    st.seconds = time.perf_counter() - t0
+    st.page_seconds.append(st.seconds / max(1, case.pages))
+    status = res.get("status")
+    st.statuses[status] += 1
+    repair = (res.get("suggested_repair") or {}).get("cells") or {}
+    if repair:
+        st.repairs_offered = 1
+    quarantined = status != "ok"
+    amb_cells = {k for cands in (res.get("ambiguous") or {}).values() for c in cands for k in c}
+    doubt_cells = {k for c in res.get("checks") or [] if str(c.get("check_id", "")).startswith("OCR.")
+                   for k in c.get("cells") or []}
+    exp = case.truth.expected()
+    right_fmt = 0
+    repair_ok = bool(repair)
+    for t in ("t2", "t3", "t4"):
+        got = res.get(t) or {}
+        for k, v in exp[t].items():
+            st.cells += 1
+            g = got.get(k)
+            before = _eq(g, v)
+            after_val = repair.get(k, g)
+            after = _eq(after_val, v)
+            st.right_before += before
+            c = (res.get("ocr_confidence") or {}).get(k)
+            if c is not None:
+                (st.conf_right if before else st.conf_wrong).append(c)
+            if not before:
+                st.wrong.append(f"{t}.{k}: read {g!r} (conf {c}), truth {v!r}, repaired {repair.get(k)!r} "
+                                f"status {status} | {case.repro()}")
+            st.right_after += after
+            right_fmt += after
+            if k in repair and not after:
+                repair_ok = False
+            if not after:
+                if quarantined or k in amb_cells or k in doubt_cells:
+                    st.wrong_flagged += 1
+                else:
+                    st.wrong_silent += 1
+                    st.silent.append(f"{t}.{k}: got {g!r}, truth {v!r} | {case.repro()}")
+    st.repairs_right = int(repair_ok)
+    n = sum(len(exp[t]) for t in ("t2", "t3", "t4"))
+    st.by_format[fmt] = [1, n, right_fmt]
+    return st
+
+
+def _chunk(plan: list[tuple[int, str, str]]) -> Stats:
+    out = Stats()
+    for seed, fmt, version in plan:
+        out.add(evaluate(seed, fmt, version))
+    return out
+
+
+def _init_worker() -> None:
+    os.environ["GONGKAI_OCR_THREADS"] = "1"
+
+
+def run(n: int, seed: int = 0, jobs: int = 2, formats: tuple[str, ...] | None = None) -> Stats:
+    from devtools.synth.scan import SCAN_FORMATS
+
+    formats = formats or SCAN_FORMATS
+    plan = [(seed + i, formats[i % len(formats)], VERSIONS_CYCLE[(i // len(formats)) % 2]) for i in range(n)]
+    total = Stats()
+    if jobs <= 1:
+        _init_worker()
+        total.add(_chunk(plan))
+        return total
+    chunks = [plan[k::jobs * 4] for k in range(jobs * 4)]
+    with ProcessPoolExecutor(jobs, initializer=_init_worker) as ex:
+        for part in ex.map(_chunk, [c for c in chunks if c]):
+            total.add(part)
+    return total
+
+
+def report(st: Stats, wall: float, jobs: int) -> str:
+    def pct(a: int, b: int) -> str:
+        return f"{100 * a / max(1, b):.2f}%"
+
+    ps = sorted(st.page_seconds)
+    lines = [
+        f"scans {st.reports} ({st.pages} pages), crashes {st.crashes}, statuses "
+        + " ".join(f"{k}={v}" for k, v in sorted(st.statuses.items(), key=lambda kv: str(kv[0]))),
+        f"cell accuracy before correction: {st.right_before}/{st.cells} = {pct(st.right_before, st.cells)}",
+        f"cell accuracy after  correction: {st.right_after}/{st.cells} = {pct(st.right_after, st.cells)}"
+        f"  (repairs offered {st.repairs_offered}, right {st.repairs_right})",
+        f"wrong cells flagged (quarantined / ambiguous / OCR doubt): {st.wrong_flagged}; silent (unflagged) wrong "
+        f"cells: {st.wrong_silent}",
+        f"seconds per page: median {statistics.median(ps) if ps else 0:.2f}, mean {statistics.mean(ps) if ps else 0:.2f}"
+        f" (per worker, 1 onnxruntime thread); {st.pages / max(wall, 1e-9):.3f} pages/s on {jobs} workers "
+        f"(wall {wall:.0f} s)",
+        "per format (reports, cells, right after correction): "
+        + ", ".join(f"{k} {v[0]} {pct(v[2], v[1])}" for k, v in sorted(st.by_format.items())),
+    ]
+    def share_below(xs: list[float], th: float) -> str:
+        return f"{sum(x < th for x in xs)}/{len(xs)}"
+
+    lines.append("OCR confidence of cells read right / wrong: below 0.5 " + share_below(st.conf_right, 0.5) + " / "
+                 + share_below(st.conf_wrong, 0.5) + ", below 0.7 " + share_below(st.conf_right, 0.7) + " / "
+                 + share_below(st.conf_wrong, 0.7) + ", below 0.9 " + share_below(st.conf_right, 0.9) + " / "
+                 + share_below(st.conf_wrong, 0.9))
+    lines += [f"  silent: {s}" for s in st.silent[:10]]
+    lines += [f"  misread: {s}" for s in st.wrong[:15]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=300, help="generated scans")
+    ap.add_argument("--seed", type=int, default=0, help="first seed")
+    ap.add_argument("--jobs", "-j", type=int, default=2, help="worker processes")
+    ap.add_argument("--formats", default="", help="comma-separated subset of the scan formats")
+    a = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    st = run(a.n, a.seed, a.jobs, tuple(f for f in a.formats.split(",") if f) or None)
+    print(report(st, time.perf_counter() - t0, a.jobs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
