@@ -48,7 +48,7 @@ MAX_UNPACKED_BYTES = 200 * 2**20  # a DOCX (zip) whose members would expand beyo
 FILE_TIMEOUT_S = 120  # a file whose parse runs longer is unreadable ("internal_error: … timed out")
 # Version of the cached payload layout: part of the parser fingerprint, so a change of what is stored per parse
 # re-parses cached contents.
-CACHE_FORMAT = "3"
+CACHE_FORMAT = "4"  # 4: cells carry ocr_confidence
 
 
 @lru_cache(maxsize=1)
@@ -159,12 +159,14 @@ def flatten_result(result: dict) -> dict:
     ``P.BOUND`` error check says why (the report is then quarantined, never silently "fixed").
     """
     origins = result.get("value_origin") or {}
+    ocr_conf = result.get("ocr_confidence") or {}
     # cells column by column (the cache stores them as list<struct>): no dict per cell
     tbls: list[str] = []
     rows: list[str] = []
     cols: list[str] = []
     values: list[float | None] = []
     origs: list[str | None] = []
+    confs: list[float | None] = []
     bound_checks = []
     for tbl in ("t2", "t3", "t4"):
         table = result.get(tbl)
@@ -198,7 +200,8 @@ def flatten_result(result: dict) -> dict:
             cols.append(col)
             values.append(value)
             origs.append(str(origin) if origin and origin != "printed" else None)
-    cells = {"tbl": tbls, "row": rows, "col": cols, "value": values, "origin": origs}
+            confs.append(_float_or_none(ocr_conf.get(key)) if ocr_conf else None)
+    cells = {"tbl": tbls, "row": rows, "col": cols, "value": values, "origin": origs, "ocr_confidence": confs}
     checks = []
     for c in [*(result.get("checks") or []), *bound_checks]:
         cl = c.get("cells") or []
@@ -233,7 +236,7 @@ def flatten_result(result: dict) -> dict:
     }
 
 
-NO_CELLS: dict[str, list] = {"tbl": [], "row": [], "col": [], "value": [], "origin": []}
+NO_CELLS: dict[str, list] = {"tbl": [], "row": [], "col": [], "value": [], "origin": [], "ocr_confidence": []}
 
 
 def unreadable_payload(fmt: str, error: str) -> dict:

@@ -595,6 +595,7 @@ def _write_chunk(t: pa.Table, by_key: dict[str, list[Rep]], writer: Writer, rows
     row, col = pc.struct_field(flat, "row"), pc.struct_field(flat, "col")
     printed = pc.struct_field(flat, "value")
     origin = pc.fill_null(pc.struct_field(flat, "origin"), "printed")
+    ocr_conf = pc.struct_field(flat, "ocr_confidence")
     value, note = printed, pa.nulls(len(flat), pa.string())
     overlaid = {rid for rid in set(rids) if reps[rid].overlays}
     if overlaid:  # the few corrected / resolved cells: found by their report, patched in place (Arrow, no copy)
@@ -620,7 +621,8 @@ def _write_chunk(t: pa.Table, by_key: dict[str, list[Rep]], writer: Writer, rows
         vtype = table.columns[3].arrow
         out = pa.table({"report_id": cell_rid.filter(sel), a: row.filter(sel), b: col.filter(sel),
                         "value": value.filter(sel).cast(vtype), "value_as_printed": printed.filter(sel).cast(vtype),
-                        "value_origin": origin.filter(sel), "origin_note": note.filter(sel)},
+                        "value_origin": origin.filter(sel), "origin_note": note.filter(sel),
+                        "ocr_confidence": ocr_conf.filter(sel)},
                        schema=arrow_schema(table))
         if out.num_rows:
             writer.write(table.name, out)

@@ -58,10 +58,13 @@ _CELLS_OF = ("of every published or quarantined report (a duplicate's are its ca
              "cells where they differ)")
 _CELL_TAIL = (
     _c("value_origin", S, "Where the published value comes from: printed, derived (a blank 总计 filled in), "
-                          "blank_as_zero, symbol_as_zero, not_applicable, resolved (an ambiguous split settled by a "
-                          "neighbouring year or a duplicate copy) or manual (an audited correction)."),
+                          "blank_as_zero, symbol_as_zero, not_applicable, ocr (read from a scan by OCR), resolved (an "
+                          "ambiguous split settled by a neighbouring year or a duplicate copy) or manual (an audited "
+                          "correction)."),
     _c("origin_note", S, "For resolved / manual values: which check and report settled it, or who corrected it, "
                          "when and why."),
+    _c("ocr_confidence", F64, "For cells read from a scan (value_origin ocr): the OCR engine's confidence in the "
+                              "printed value (0-1, the mean of its characters'); null otherwise."),
 )
 
 REPORTS = Table("reports", "One finished record per file of the landing folder (published, quarantined, unreadable "
@@ -202,7 +205,7 @@ def ddl(table: Table, schema: str = "raw") -> str:
 
 # ---------------------------------------------------------------- the parse cache (one row per file read)
 
-CELL_STRUCT = pa.struct([("tbl", S), ("row", S), ("col", S), ("value", F64), ("origin", S)])
+CELL_STRUCT = pa.struct([("tbl", S), ("row", S), ("col", S), ("value", F64), ("origin", S), ("ocr_confidence", F64)])
 CHECK_STRUCT = pa.struct([("check_id", S), ("severity", S), ("cells", LIST_S), ("expected", F64), ("actual", F64),
                           ("message", S)])
 CACHE = Table("parse_cache", "Chunk files of the parse cache: one row per file read; the parse payload is present when "
@@ -230,7 +233,8 @@ CACHE = Table("parse_cache", "Chunk files of the parse cache: one row per file r
     _c("has_t2", B, "Table 二 present."),
     _c("has_t3", B, "Table 三 present."),
     _c("has_t4", B, "Table 四 present."),
-    Column("cells", pa.list_(CELL_STRUCT), "Every cell of t2/t3/t4 with the parser's value_origin."),
+    Column("cells", pa.list_(CELL_STRUCT), "Every cell of t2/t3/t4 with the parser's value_origin (and OCR "
+                                           "confidence for scans)."),
     Column("checks", pa.list_(CHECK_STRUCT), "The parser's checks."),
 ))
 CACHE_SCHEMA = arrow_schema(CACHE)
