@@ -1,7 +1,8 @@
 """OCR accuracy on generated scans (devtools/synth/scan.py), cell by cell.
 
     python -m devtools.ocr_accuracy --n 300 --jobs 2          # 300 scans, both templates, 4 scan formats
-    python -m devtools.ocr_accuracy --n 40 --engine tesseract # the Tesseract chi_sim comparison (read + OCR only)
+    python -m devtools.ocr_accuracy --n 100 --seed 1000 --out a.jsonl   # also keep one JSON line per scan
+    python -m devtools.ocr_accuracy --from a.jsonl b.jsonl               # the report over saved runs
 
 Every scan is parsed in memory with ``parse_bytes`` (RapidOCR) and compared with the generator's truth:
 
@@ -19,6 +20,7 @@ Writes nothing.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -133,31 +135,51 @@ def evaluate(seed: int, fmt: str, version: str) -> Stats:
     return st
 
 
-def _chunk(plan: list[tuple[int, str, str]]) -> Stats:
-    out = Stats()
-    for seed, fmt, version in plan:
-        out.add(evaluate(seed, fmt, version))
-    return out
+def _one(args: tuple[int, str, str]) -> Stats:
+    return evaluate(*args)
+
+
+def to_json(st: Stats) -> str:
+    d = {k: (dict(v) if isinstance(v, Counter) else v) for k, v in st.__dict__.items()}
+    return json.dumps(d, ensure_ascii=False)
+
+
+def from_json(line: str) -> Stats:
+    d = json.loads(line)
+    d["statuses"] = Counter(d["statuses"])
+    return Stats(**d)
 
 
 def _init_worker() -> None:
     os.environ["GONGKAI_OCR_THREADS"] = "1"
 
 
-def run(n: int, seed: int = 0, jobs: int = 2, formats: tuple[str, ...] | None = None) -> Stats:
+def run(n: int, seed: int = 0, jobs: int = 2, formats: tuple[str, ...] | None = None, out: str | None = None) -> Stats:
+    """Evaluate ``n`` scans (formats and templates alternating); with ``out``, one JSON line per scan as it ends."""
     from devtools.synth.scan import SCAN_FORMATS
 
     formats = formats or SCAN_FORMATS
     plan = [(seed + i, formats[i % len(formats)], VERSIONS_CYCLE[(i // len(formats)) % 2]) for i in range(n)]
     total = Stats()
-    if jobs <= 1:
-        _init_worker()
-        total.add(_chunk(plan))
-        return total
-    chunks = [plan[k::jobs * 4] for k in range(jobs * 4)]
-    with ProcessPoolExecutor(jobs, initializer=_init_worker) as ex:
-        for part in ex.map(_chunk, [c for c in chunks if c]):
-            total.add(part)
+    sink = open(out, "a", encoding="utf-8") if out else None
+    try:
+        if jobs <= 1:
+            _init_worker()
+            results = map(_one, plan)
+            ex = None
+        else:
+            ex = ProcessPoolExecutor(jobs, initializer=_init_worker)
+            results = ex.map(_one, plan)
+        for st in results:
+            total.add(st)
+            if sink:
+                sink.write(to_json(st) + "\n")
+                sink.flush()
+        if ex is not None:
+            ex.shutdown()
+    finally:
+        if sink:
+            sink.close()
     return total
 
 
@@ -198,9 +220,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="first seed")
     ap.add_argument("--jobs", "-j", type=int, default=2, help="worker processes")
     ap.add_argument("--formats", default="", help="comma-separated subset of the scan formats")
+    ap.add_argument("--out", help="append one JSON line per scan to this file")
+    ap.add_argument("--from", dest="inputs", nargs="*", help="report over saved JSON lines instead of running")
+    ap.add_argument("--wall", type=float, default=0.0, help="with --from: the runs' total wall seconds")
     a = ap.parse_args(argv)
+    if a.inputs:
+        st = Stats()
+        for path in a.inputs:
+            for line in open(path, encoding="utf-8"):
+                if line.strip():
+                    st.add(from_json(line))
+        print(report(st, a.wall or st.seconds / max(1, a.jobs), a.jobs))
+        return 0
     t0 = time.perf_counter()
-    st = run(a.n, a.seed, a.jobs, tuple(f for f in a.formats.split(",") if f) or None)
+    st = run(a.n, a.seed, a.jobs, tuple(f for f in a.formats.split(",") if f) or None, a.out)
     print(report(st, time.perf_counter() - t0, a.jobs))
     return 0
 

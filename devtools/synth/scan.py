@@ -23,7 +23,8 @@ from functools import lru_cache
 
 from devtools.synth.case import Case
 from devtools.synth.render import Block, Style, Table, build_document
-from devtools.synth.truth import inject_error, make_truth
+from dagster_project.lib.parsing.template import C6, LEAVES
+from devtools.synth.truth import InjectedError, inject_error, make_truth
 
 __all__ = ["SCAN_FORMATS", "ScanOptions", "render_pages", "render_scan", "make_scan_case", "damage"]
 
@@ -282,16 +283,43 @@ def scan_style(rng: random.Random) -> Style:
                  quirks=frozenset(q for q in ("typos", "label_notes", "footnote") if rng.random() < 0.15))
 
 
+# a digit printed as one an OCR engine takes it for (what ``misprint`` prints instead of the true digit)
+_MISPRINT = {"1": "7", "3": "8", "5": "6", "6": "5", "7": "1", "8": "3", "9": "8", "0": "8", "2": "7", "4": "1"}
+
+
+def misprint_cell(truth, rng: random.Random) -> tuple[object, InjectedError]:
+    """The truth with one table 三 leaf cell (≥ 1, not a total) printed with one digit swapped for its OCR
+    look-alike (3→8, 1→7 …): what the scan shows when OCR misreads it. Breaks T3.H2 and T3.H3."""
+    out = truth.copy()
+    leaves = LEAVES[truth.version]
+    keys = [f"{r}__{c}" for r in leaves for c in C6 if out.t3[f"{r}__{c}"] > 0]
+    key = rng.choice(keys) if keys else f"{leaves[0]}__{C6[0]}"
+    old = out.t3[key]
+    s = str(old)
+    i = rng.randrange(len(s))
+    new = int(s[:i] + _MISPRINT[s[i]] + s[i + 1:])
+    out.t3[key] = new
+    row, col = key.split("__")
+    return out, InjectedError(table="t3", cell=key, old=old, new=new, checks=[("T3.H2", row), ("T3.H3", col)])
+
+
 def make_scan_case(seed: int, fmt: str = "scan_pdf", version: str | None = None, *, scale: str = "mixed",
-                   inject: bool = False, opts: ScanOptions | None = None) -> Case:
-    """A reproducible generated scan and the truth it must parse back to."""
-    args = dict(seed=seed, fmt=fmt, version=version, scale=scale, inject=inject)
-    args = {k: v for k, v in args.items() if v is not None and not (k == "inject" and not v)}
+                   inject: bool = False, misprint: bool = False, opts: ScanOptions | None = None) -> Case:
+    """A reproducible generated scan and the truth it must parse back to.
+
+    ``inject``: one table 三/四 cell changed so hard checks break (truth.inject_error); ``misprint``: one
+    table 三 leaf digit printed as its OCR look-alike (:func:`misprint_cell`). Either way ``case.truth`` is
+    what the scan prints and ``case.injected`` says what was changed (``old`` is the consistent value).
+    """
+    args = dict(seed=seed, fmt=fmt, version=version, scale=scale, inject=inject, misprint=misprint)
+    args = {k: v for k, v in args.items() if v is not None and not (k in ("inject", "misprint") and not v)}
     rng = random.Random(seed)
     truth = make_truth(rng, version, scale=scale)
     info = None
     if inject:
         truth, info = inject_error(truth, rng)
+    elif misprint:
+        truth, info = misprint_cell(truth, rng)
     style = scan_style(rng)
     doc = build_document(truth, style, rng)
     data, pages = render_scan_pages(doc, fmt, rng, opts)

@@ -32,6 +32,7 @@ import math
 import os
 import re
 import time
+import warnings
 from dataclasses import dataclass
 
 __all__ = ["MAX_IMAGE_PIXELS", "MAX_OCR_PAGES", "PAGE_WIDTH", "OCR_TIME_BUDGET_S", "OcrPage", "ocr_image_bytes",
@@ -88,7 +89,9 @@ def ocr_image_bytes(data: bytes, deadline: float | None = None) -> list[OcrPage]
 
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS  # PIL raises DecompressionBombError beyond 2× this
     try:
-        img = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():  # sizes between 1× and 2× the limit: refused below, with the reason
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - PIL raises many types for junk
         raise OcrError(f"not a readable image: {exc}") from exc
     if img.format not in ("PNG", "JPEG", "TIFF", "BMP", "GIF", "WEBP", "MPO"):
