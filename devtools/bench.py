@@ -173,6 +173,29 @@ def measure_format(fmt: str, n: int, repeat: int, seed: int, tmp: Path) -> Throu
     return Throughput(fmt, len(paths), rates, errors, size)
 
 
+def measure_ocr(n: int, seed: int) -> tuple[Throughput, int, list[float]]:
+    """Generated scans (devtools/synth/scan.py, the 4 scan formats) through ``parse_bytes`` on one core (one
+    onnxruntime thread): (throughput row, pages, seconds per page of each scan)."""
+    os.environ.setdefault("GONGKAI_OCR_THREADS", "1")
+    from dagster_project.lib.parsing.api import parse_bytes
+    from devtools.synth.scan import SCAN_FORMATS, make_scan_case
+
+    cases = [make_scan_case(seed + i, SCAN_FORMATS[i % 4], ("gov2019", "gov2021")[(i // 4) % 2]) for i in range(n)]
+    parse_bytes(cases[0].data, cases[0].name)  # warm-up: the OCR engine and its models
+    per_page, errors = [], 0
+    t0 = time.perf_counter()
+    for c in cases:
+        t = time.perf_counter()
+        try:
+            parse_bytes(c.data, c.name)
+        except Exception:  # noqa: BLE001 - counted and reported
+            errors += 1
+        per_page.append((time.perf_counter() - t) / c.pages)
+    secs = time.perf_counter() - t0
+    size = sum(len(c.data) for c in cases) / max(1, n)
+    return Throughput("scan_ocr", n, [n / secs], errors, size), sum(c.pages for c in cases), per_page
+
+
 def print_throughput(results: list[Throughput]) -> None:
     head = (f"{'format':<12}{'files':>6}{'KB avg':>8}{'median rep/s':>14}{'min':>9}{'max':>9}"
             f"{'target':>8}{'ratio':>8}{'exceptions':>12}")
@@ -262,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--run-sizes", default="1000,10000", help="landing sizes for --run (default 1000,10000)")
     ap.add_argument("--run-timeout", type=float, default=3600.0)
     ap.add_argument("--no-parse", action="store_true", help="skip the throughput part")
+    ap.add_argument("--ocr-scans", type=int, default=8, help="generated scans for the OCR pages/s line (0: none)")
     ap.add_argument("--increment", type=int, default=0,
                     help="after the largest --run size, add this many files and time the run again")
     ap.add_argument("--fresh-clone", action="store_true",
@@ -285,7 +309,14 @@ def main(argv: list[str] | None = None) -> int:
                 for fmt in formats:
                     r = measure_format(fmt, a.n, a.repeat, a.seed, tmp)
                     results.append(r)
+                if a.ocr_scans:
+                    ocr_row, pages, per_page = measure_ocr(a.ocr_scans, a.seed)
+                    results.append(ocr_row)
                 print_throughput(results)
+                if a.ocr_scans:
+                    print(f"scan_ocr: {a.ocr_scans} generated scans (png, jpg, tif, image-only pdf), {pages} pages: "
+                          f"{pages / (a.ocr_scans / ocr_row.median):.3f} OCR pages/s, median "
+                          f"{statistics.median(per_page):.2f} s/page (one core, one onnxruntime thread)")
                 print()
         if a.run:
             ok, why = pipeline_available()
