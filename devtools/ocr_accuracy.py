@@ -3,6 +3,12 @@
     python -m devtools.ocr_accuracy --n 300 --jobs 2          # 300 scans, both templates, 4 scan formats
     python -m devtools.ocr_accuracy --n 100 --seed 1000 --out a.jsonl   # also keep one JSON line per scan
     python -m devtools.ocr_accuracy --from a.jsonl b.jsonl               # the report over saved runs
+    python -m devtools.ocr_accuracy --n 12 --engine tesseract           # the same with Tesseract chi_sim
+
+``--engine tesseract`` swaps the recogniser only (comparison, not in the install path): Debian's
+``tesseract-ocr`` + ``tesseract-ocr-chi-sim`` read each page (deskewed by its projection profile,
+``--psm 11``, one thread), its lines become the boxes the same table reconstruction, parser and
+checks use; a table cell the page pass missed is read with ``--psm 7``.
 
 Every scan is parsed in memory with ``parse_bytes`` (RapidOCR) and compared with the generator's truth:
 
@@ -150,11 +156,88 @@ def from_json(line: str) -> Stats:
     return Stats(**d)
 
 
-def _init_worker() -> None:
+def _init_worker(engine: str = "rapidocr") -> None:
     os.environ["GONGKAI_OCR_THREADS"] = "1"
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    if engine == "tesseract":
+        from dagster_project.lib.parsing import ocr
+
+        ocr._ocr_boxes = _tesseract_boxes
+        ocr._recognize = _tesseract_recognize
 
 
-def run(n: int, seed: int = 0, jobs: int = 2, formats: tuple[str, ...] | None = None, out: str | None = None) -> Stats:
+def _projection_skew(gray) -> float:
+    """The page's skew (degrees) that makes the rows of ink sharpest (projection-profile variance)."""
+    import cv2
+    import numpy as np
+
+    small = cv2.resize(gray, (gray.shape[1] // 3, gray.shape[0] // 3), interpolation=cv2.INTER_AREA)
+    ink = (small < 128).astype(np.float32)
+    h, w = ink.shape
+    best, best_a = -1.0, 0.0
+    for a in np.arange(-2.0, 2.01, 0.1):
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), float(a), 1.0)
+        prof = cv2.warpAffine(ink, m, (w, h)).sum(axis=1)
+        if prof.var() > best:
+            best, best_a = float(prof.var()), float(a)
+    return best_a
+
+
+def _tesseract(img, psm: int) -> str:
+    import subprocess
+
+    import cv2
+
+    ok, png = cv2.imencode(".png", img)
+    proc = subprocess.run(["tesseract", "stdin", "stdout", "-l", "chi_sim", "--psm", str(psm), "tsv"],
+                          input=png.tobytes(), capture_output=True, timeout=120)
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def _tesseract_boxes(gray, first_page: bool = True) -> list:
+    """Text boxes of a page read by Tesseract chi_sim: its lines, as quads in the page's coordinates."""
+    import cv2
+    import numpy as np
+
+    angle = _projection_skew(gray)
+    h, w = gray.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    straight = cv2.warpAffine(gray, m, (w, h), borderValue=255)
+    back = cv2.invertAffineTransform(m)
+    lines: dict[tuple, list] = {}
+    for row in _tesseract(straight, 11).splitlines()[1:]:
+        f = row.split("\t")
+        if len(f) < 12 or f[0] != "5" or not f[11].strip() or float(f[10]) < 0:
+            continue
+        lines.setdefault((f[2], f[3], f[4]), []).append((int(f[6]), int(f[7]), int(f[8]), int(f[9]), float(f[10]),
+                                                         f[11]))
+    out = []
+    for words in lines.values():
+        words.sort()
+        x0 = min(x for x, *_ in words)
+        y0 = min(y for _, y, *_ in words)
+        x1 = max(x + ww for x, _, ww, *_ in words)
+        y1 = max(y + hh for _, y, _, hh, *_ in words)
+        text = "".join(t for *_, t in words)
+        conf = sum(c for *_, c, _ in words) / len(words) / 100
+        quad = np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+        out.append((cv2.transform(quad.reshape(1, 4, 2), back).reshape(4, 2), text, conf))
+    return out
+
+
+def _tesseract_recognize(crops: list) -> list[tuple[str, float]]:
+    out = []
+    for c in crops:
+        pad = __import__("cv2").copyMakeBorder(c, 16, 16, 16, 16, 0, value=(255, 255, 255))
+        words = [r.split("\t") for r in _tesseract(pad, 7).splitlines()[1:]]
+        words = [f for f in words if len(f) >= 12 and f[0] == "5" and f[11].strip()]
+        text = "".join(f[11] for f in words)
+        out.append((text, sum(float(f[10]) for f in words) / len(words) / 100 if words else 0.0))
+    return out
+
+
+def run(n: int, seed: int = 0, jobs: int = 2, formats: tuple[str, ...] | None = None, out: str | None = None,
+        engine: str = "rapidocr") -> Stats:
     """Evaluate ``n`` scans (formats and templates alternating); with ``out``, one JSON line per scan as it ends."""
     from devtools.synth.scan import SCAN_FORMATS
 
@@ -164,11 +247,11 @@ def run(n: int, seed: int = 0, jobs: int = 2, formats: tuple[str, ...] | None = 
     sink = open(out, "a", encoding="utf-8") if out else None
     try:
         if jobs <= 1:
-            _init_worker()
+            _init_worker(engine)
             results = map(_one, plan)
             ex = None
         else:
-            ex = ProcessPoolExecutor(jobs, initializer=_init_worker)
+            ex = ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(engine,))
             results = ex.map(_one, plan)
         for st in results:
             total.add(st)
@@ -221,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", "-j", type=int, default=2, help="worker processes")
     ap.add_argument("--formats", default="", help="comma-separated subset of the scan formats")
     ap.add_argument("--out", help="append one JSON line per scan to this file")
+    ap.add_argument("--engine", choices=("rapidocr", "tesseract"), default="rapidocr")
     ap.add_argument("--from", dest="inputs", nargs="*", help="report over saved JSON lines instead of running")
     ap.add_argument("--wall", type=float, default=0.0, help="with --from: the runs' total wall seconds")
     a = ap.parse_args(argv)
@@ -233,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         print(report(st, a.wall or st.seconds / max(1, a.jobs), a.jobs))
         return 0
     t0 = time.perf_counter()
-    st = run(a.n, a.seed, a.jobs, tuple(f for f in a.formats.split(",") if f) or None, a.out)
+    st = run(a.n, a.seed, a.jobs, tuple(f for f in a.formats.split(",") if f) or None, a.out, a.engine)
     print(report(st, time.perf_counter() - t0, a.jobs))
     return 0
 
