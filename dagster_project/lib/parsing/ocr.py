@@ -534,9 +534,9 @@ def _snap_label(text: str) -> str:
     best = difflib.get_close_matches(key, labels.keys(), n=1, cutoff=0.85)
     if best:
         return labels[best[0]]
-    if len(key) >= 8:  # the first line(s) of a wrapped label, its last line lost: match the label's start
-        score, lab = max((difflib.SequenceMatcher(None, key, k[:len(key)]).ratio(), k) for k in labels)
-        if score >= 0.85:
+    if len(key) >= 10:  # the first line(s) of a wrapped label, its last line lost: match the label's start
+        score, lab = max((difflib.SequenceMatcher(None, key, k[:len(key) + 1]).ratio(), k) for k in labels)
+        if score >= 0.8:
             return labels[lab]
     return text
 
@@ -760,6 +760,14 @@ def apply_ocr(out: dict, ocr_cells: list[tuple[str, float]], version: str | None
             checks.append({"check_id": "OCR.S1", "severity": "warn", "cells": cells, "expected": None, "actual": None,
                            "message": f"OCR.S1 several OCR readings each make every hard check pass ({alts}): "
                                       "no repair suggested, check the scan"})
+    # a scan where OCR found some of the template's tables but not all: a table lost to OCR (a garbled header)
+    # is never published as "absent"
+    read = {name: out.get(name) is not None for name in ("t2", "t3", "t4")}
+    if any(read.values()) and not all(read.values()):
+        lost = [name for name, ok in read.items() if not ok]
+        checks.append({"check_id": "P.OCR", "severity": "error", "cells": [], "expected": None, "actual": None,
+                       "message": f"P.OCR table(s) {', '.join(lost)} not read from the scan (OCR could not find or "
+                                  "read them): the report is held back rather than published without them"})
     # table 二 cells no invariant guards: a low-confidence reading is a doubt, its look-alikes listed
     for k, v in (t2 or {}).items():
         c = conf.get(k)
