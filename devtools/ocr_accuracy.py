@@ -81,13 +81,18 @@ def _eq(a, b) -> bool:
     return num_eq(a, b)
 
 
-def evaluate(seed: int, fmt: str, version: str) -> Stats:
-    """One generated scan through parse_bytes, compared cell by cell; never raises."""
+def evaluate(seed: int, fmt: str, version: str, misprint: bool = False) -> Stats:
+    """One generated scan through parse_bytes, compared cell by cell; never raises.
+
+    ``misprint``: one table 三 digit printed as its OCR look-alike; the truth is then the consistent value
+    (what a right repair restores), so the printed digit counts as a misread."""
     from dagster_project.lib.parsing.api import parse_bytes
     from devtools.synth.scan import make_scan_case
 
     st = Stats(reports=1)
-    case = make_scan_case(seed, fmt, version)
+    case = make_scan_case(seed, fmt, version, misprint=misprint)
+    if misprint and case.injected is not None:
+        case.truth.t3[case.injected.cell] = case.injected.old
     st.pages = case.pages
     t0 = time.perf_counter()
     try:
@@ -141,7 +146,7 @@ def evaluate(seed: int, fmt: str, version: str) -> Stats:
     return st
 
 
-def _one(args: tuple[int, str, str]) -> Stats:
+def _one(args: tuple) -> Stats:
     return evaluate(*args)
 
 
@@ -237,12 +242,13 @@ def _tesseract_recognize(crops: list) -> list[tuple[str, float]]:
 
 
 def run(n: int, seed: int = 0, jobs: int = 2, formats: tuple[str, ...] | None = None, out: str | None = None,
-        engine: str = "rapidocr") -> Stats:
+        engine: str = "rapidocr", misprint: bool = False) -> Stats:
     """Evaluate ``n`` scans (formats and templates alternating); with ``out``, one JSON line per scan as it ends."""
     from devtools.synth.scan import SCAN_FORMATS
 
     formats = formats or SCAN_FORMATS
-    plan = [(seed + i, formats[i % len(formats)], VERSIONS_CYCLE[(i // len(formats)) % 2]) for i in range(n)]
+    plan = [(seed + i, formats[i % len(formats)], VERSIONS_CYCLE[(i // len(formats)) % 2], misprint)
+            for i in range(n)]
     total = Stats()
     sink = open(out, "a", encoding="utf-8") if out else None
     try:
@@ -305,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--formats", default="", help="comma-separated subset of the scan formats")
     ap.add_argument("--out", help="append one JSON line per scan to this file")
     ap.add_argument("--engine", choices=("rapidocr", "tesseract"), default="rapidocr")
+    ap.add_argument("--misprint", action="store_true",
+                    help="print one table 三 digit of every scan as its OCR look-alike (measures the repair)")
     ap.add_argument("--from", dest="inputs", nargs="*", help="report over saved JSON lines instead of running")
     ap.add_argument("--wall", type=float, default=0.0, help="with --from: the runs' total wall seconds")
     a = ap.parse_args(argv)
@@ -317,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         print(report(st, a.wall or st.seconds / max(1, a.jobs), a.jobs))
         return 0
     t0 = time.perf_counter()
-    st = run(a.n, a.seed, a.jobs, tuple(f for f in a.formats.split(",") if f) or None, a.out, a.engine)
+    st = run(a.n, a.seed, a.jobs, tuple(f for f in a.formats.split(",") if f) or None, a.out, a.engine, a.misprint)
     print(report(st, time.perf_counter() - t0, a.jobs))
     return 0
 
