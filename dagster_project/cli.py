@@ -83,7 +83,8 @@ def ui(port: int, warehouse: Path | None, landing: Path | None, switch_landing: 
 @click.option("--warehouse", type=click.Path(path_type=Path), default=None, help=WAREHOUSE_HELP)
 @click.option("--landing", type=click.Path(path_type=Path), default=None, help=LANDING_HELP)
 def docs(port: int, warehouse: Path | None, landing: Path | None) -> None:
-    """Build and serve the dbt docs site on 127.0.0.1."""
+    """Build and serve the docs on 127.0.0.1: dbt docs, Great Expectations Data Docs (/gx/) and the quality and
+    KPI report (/quality/), offline; during a run, the last docs built (or it waits for the run and says so)."""
     from dagster_project import warehouse_cli
 
     sys.exit(warehouse_cli.docs(port=port, warehouse=warehouse, landing=landing))

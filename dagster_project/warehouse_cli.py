@@ -574,7 +574,8 @@ def docs(port: int = 8080, warehouse: Path | str | None = None, landing: Path | 
     if not (paths.quality_report / "index.html").exists() and (paths.marts / "reports").is_dir():
         from dagster_project.lib.warehouse import quality_report
 
-        quality_report.build(paths.marts, paths.quality_report)  # a warehouse published before the report existed
+        quality_report.build(paths.marts, paths.quality_report,  # a warehouse published before the report existed
+                             docs_links={"dbt docs": "../index.html", "Great Expectations Data Docs": "../gx/index.html"})
     for d in (paths.gx_docs, paths.quality_report):
         d.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "dagster_project.lib.warehouse.docs_site", "--port", str(port),
