@@ -139,6 +139,27 @@ def test_held_back_reports_as_markdown_and_plain_lines():
     assert lines == {"q|1.txt": "quarantined: T3.H2, T3.H3 — suggested repair: c = 7", "bad.pdf": "unreadable: empty file"}
 
 
+def test_held_back_reports_at_scale_are_fetched_in_part_and_counted_in_full():
+    """A national year holds tens of thousands of held-back reports: the UI gets the first MAX_FETCH with their
+    checks, and the tables and lines count the rest instead of listing them."""
+    con = duckdb.connect()
+    con.execute("""create table reports as select 'r' || i as report_id, 'f' || lpad(i::varchar, 6, '0') || '.txt'
+        as source_path, case when i % 3 = 0 then 'unreadable' else 'quarantined' end as status, null as agency_name,
+        2023 as report_year, null as suggested_repair, 'why' as error from range(30000) t(i)""")
+    con.execute("""create table checks as select report_id, 1 as check_seq, 'T3.H2' as check_id, 'error' as severity,
+        'T3.H2 m' as message from reports where status = 'quarantined'""")
+    problems = findings.problem_reports(con, "reports", "checks")
+    assert len(problems) == findings.MAX_FETCH and all(p.status == "quarantined" for p in problems)
+    counts = findings.status_counts(con, "reports")
+    assert findings.held_back_count(counts) == 30000
+    md = findings.problems_markdown(problems, counts)
+    assert md.count("\n| f0") == findings.MAX_ROWS_MD
+    assert f"… and {30000 - findings.MAX_ROWS_MD:,} more rows" in md
+    lines = findings.problem_entries(problems, total=30000)
+    assert len(lines) == 21 and lines["…"] == "29,980 more held-back reports (see the table)"
+    assert len(findings.problem_reports(con, "reports", "checks", limit=None)) == 30000
+
+
 def test_each_validated_expectation_is_listed_with_its_description():
     """The Dagster GX check lists every expectation it evaluated in words (quality.PartResult.checked)."""
     frames = fact_frames([("r1", "gov2021", 1)])

@@ -126,22 +126,23 @@ def report_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
             "n_resolved_parts": res.n_resolved_parts}
     held_back = findings.problems_markdown(problems, counts)
     for t in RAW_TABLES:
-        extra = {"held_back_reports": dg.MetadataValue.md(held_back), **findings.problem_entries(problems)} \
+        extra = {"held_back_reports": dg.MetadataValue.md(held_back),
+                 **findings.problem_entries(problems, total=findings.held_back_count(counts))} \
             if t.name == "reports" else {}
         yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", t.name]),
                                    metadata={"dagster/row_count": res.rows.get(t.name, 0), **meta, **extra})
-    n_q = sum(p.status == "quarantined" for p in problems)
-    n_u = len(problems) - n_q
+    n_q, n_u = counts.get("quarantined", 0), counts.get("unreadable", 0)  # all of them; ``problems`` lists the first
     for p in problems[:20]:
         context.log.info(f"{p.status} {p.source_path}: {', '.join(p.failed_checks) or p.error or ''}"
                             + (f" — suggested repair: {p.suggested_repair}" if p.suggested_repair else ""))
     yield dg.AssetCheckResult(
         asset_key=dg.AssetKey(["raw", "reports"]), check_name=HELD_BACK_CHECK, passed=not problems,
         severity=dg.AssetCheckSeverity.WARN,
-        description=(f"{n_q} quarantined, {n_u} unreadable: "
+        description=(f"{n_q:,} quarantined, {n_u:,} unreadable: "
                      + "; ".join(f"{p.source_path} ({', '.join(p.failed_checks) or 'unreadable'})"
-                                 for p in problems[:10]) + (" …" if len(problems) > 10 else ""))
+                                 for p in problems[:10]) + (" …" if n_q + n_u > 10 else ""))
         if problems else "every report was read and passes every hard check",
         metadata={"n_quarantined": n_q, "n_unreadable": n_u,
-                  "reports": dg.MetadataValue.md(held_back), **findings.problem_entries(problems),
+                  "reports": dg.MetadataValue.md(held_back),
+                  **findings.problem_entries(problems, total=n_q + n_u),
                   "held_back": dg.MetadataValue.json([p.as_dict() for p in problems[:200]])})

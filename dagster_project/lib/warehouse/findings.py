@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 PROBLEM_STATUSES = ("quarantined", "unreadable")
 MAX_ROWS_MD = 50  # rows of a Markdown table in the UI; the rest are counted, not shown
+MAX_FETCH = 200  # held-back reports fetched for the UI: a national year holds tens of thousands (counted, not listed)
 
 
 @dataclass
@@ -36,8 +37,9 @@ class Problem:
 
 
 def problem_reports(con, reports: str = "raw.reports", checks: str = "raw.checks",
-                    limit: int | None = None) -> list[Problem]:
-    """Quarantined and unreadable reports with their error checks (quarantined first, then by path)."""
+                    limit: int | None = MAX_FETCH) -> list[Problem]:
+    """Quarantined and unreadable reports with their error checks (quarantined first, then by path), the first
+    ``limit`` of them (``None``: all); ``status_counts`` counts them all."""
     sql = f"""
         select r.source_path, r.status, r.report_id, r.agency_name, r.report_year, r.suggested_repair, r.error,
                coalesce(list(c.check_id order by c.check_seq) filter (where c.check_id is not null), []) as ids,
@@ -69,13 +71,20 @@ def _cell(value) -> str:
     return str(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
-def markdown_table(header: list[str], rows: list[list], max_rows: int = MAX_ROWS_MD) -> str:
+def markdown_table(header: list[str], rows: list[list], max_rows: int = MAX_ROWS_MD, total: int | None = None) -> str:
+    """Rows as a Markdown table, the first ``max_rows`` of them; ``total`` rows exist when more were not fetched."""
     lines = ["| " + " | ".join(_cell(h) for h in header) + " |", "|" + " --- |" * len(header)]
     for r in rows[:max_rows]:
         lines.append("| " + " | ".join(_cell(c) for c in r) + " |")
-    if len(rows) > max_rows:
-        lines.append(f"\n… and {len(rows) - max_rows:,} more rows")
+    total = max(len(rows), total or 0)
+    if total > max_rows:
+        lines.append(f"\n… and {total - min(len(rows), max_rows):,} more rows")
     return "\n".join(lines)
+
+
+def held_back_count(counts: dict[str, int]) -> int:
+    """Quarantined plus unreadable reports."""
+    return sum(counts.get(s, 0) for s in PROBLEM_STATUSES)
 
 
 def problems_markdown(problems: list[Problem], counts: dict[str, int] | None = None) -> str:
@@ -91,10 +100,10 @@ def problems_markdown(problems: list[Problem], counts: dict[str, int] | None = N
     rows = [[p.source_path, p.status, p.agency_name, p.report_year, ", ".join(p.failed_checks),
              "; ".join(p.messages) or p.error, p.suggested_repair] for p in problems]
     return head + markdown_table(["file", "status", "agency", "year", "failed checks", "message",
-                                  "suggested repair"], rows)
+                                  "suggested repair"], rows, total=held_back_count(counts) if counts else None)
 
 
-def problem_entries(problems: list[Problem], limit: int = 20) -> dict[str, str]:
+def problem_entries(problems: list[Problem], limit: int = 20, total: int | None = None) -> dict[str, str]:
     """One plain-text line per held-back report, keyed by its file (shown as is in the UI's metadata table, where
     Markdown needs a click): "quarantined: T3.H2, T3.H3 — suggested repair: …"."""
     out = {}
@@ -102,8 +111,9 @@ def problem_entries(problems: list[Problem], limit: int = 20) -> dict[str, str]:
         why = ", ".join(p.failed_checks) or p.error or "no reason recorded"
         out[p.source_path] = f"{p.status}: {why}" + (f" — suggested repair: {p.suggested_repair}"
                                                      if p.suggested_repair else "")
-    if len(problems) > limit:
-        out["…"] = f"{len(problems) - limit:,} more held-back reports (see the table)"
+    total = max(len(problems), total or 0)
+    if total > limit:
+        out["…"] = f"{total - min(limit, len(problems)):,} more held-back reports (see the table)"
     return out
 
 
