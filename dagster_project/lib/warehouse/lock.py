@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -25,7 +26,12 @@ class WarehouseBusy(RuntimeError):
     def __init__(self, root: Path, holder: dict):
         self.root, self.holder = root, holder
         pid = holder.get("pid", "?")
-        super().__init__(f"another gongkai run (PID {pid}) is using {root}; wait for it to finish or stop it")
+        if re.search(r"gongkai\S*\s+docs\b", holder.get("command", "")):  # docs hold it only to copy the database
+            msg = (f"gongkai docs (PID {pid}) is copying the database of {root} for the docs site; "
+                   "try again in a few seconds")
+        else:
+            msg = f"another gongkai run (PID {pid}) is using {root}; wait for it to finish or stop it"
+        super().__init__(msg)
 
 
 def holder(root: Path) -> dict:
