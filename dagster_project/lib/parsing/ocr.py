@@ -449,7 +449,8 @@ def build_lines(gray, boxes, recognize: bool = True) -> tuple[list[str], list[tu
             cy1 = min(sub.shape[0], max(r[1] + r[3] for r in comps) + 4)
             missing.append((key, gray[y0 + cy0:y0 + cy1, x0i + cx0:x0i + cx1]))
         if missing:
-            got = _recognize([_to_rec_height(c) for _, c in missing])
+            # one crop per inference: in a packed strip the neighbours' context can swallow a lone minus sign
+            got = [_recognize([_to_rec_height(c)])[0] for _, c in missing]
             for (key, crop), (text, conf) in zip(missing, got):
                 if text and conf >= _MIN_TEXT_CONF:
                     k, a, x1 = key
