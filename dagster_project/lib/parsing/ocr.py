@@ -179,7 +179,7 @@ def ocr_gray(gray, deadline: float | None = None, first_page: bool = True) -> Oc
     return OcrPage(lines, cells, time.perf_counter() - t0)
 
 
-READ_BODY_TEXT = os.environ.get("GONGKAI_OCR_BODY_TEXT", "") == "1"  # recognise body paragraphs too (~2× slower)
+READ_BODY_TEXT = os.environ.get("GONGKAI_OCR_BODY_TEXT", "") == "1"  # recognise body paragraphs too (slower)
 BODY_LINE_WIDTH = 0.5  # a text line wider than this share of the page is body text
 TITLE_LINES = 3  # the top wide lines of the first page are always read (the title, wrapped or not)
 _REC_H = 48  # the recognition model's input height
