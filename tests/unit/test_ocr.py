@@ -252,3 +252,20 @@ def test_a_tall_image_is_cut_at_blank_rows():
     for p in parts[:-1]:
         assert (p[-1] == 255).all()  # cut through a blank row
 
+
+
+def test_a_positive_change_read_by_ocr_keeps_its_negative_reading():
+    """OCR can drop a lone minus sign and no invariant notices (T2.H3 only bars a change below minus the previous
+    year's count): an OCR-read positive 本年增/减 lists the negative reading as a candidate, unless T2.H3 rules it out."""
+    from dagster_project.lib.parsing.template import t2_keys
+
+    t2 = dict.fromkeys(t2_keys("gov2019"), 0)
+    t2.update({"licensing__items_prev_year": 12, "licensing__items_change": 3,   # -3 possible: 12 - 3 ≥ 0
+               "penalty__items_prev_year": 2, "penalty__items_change": 5})       # -5 would break T2.H3
+    out = {"t2": t2, "t3": None, "t4": None, "checks": [], "ambiguous": {}, "value_origin": {}}
+    ocr.apply_ocr(out, [], None, "gov2019")
+    assert out["ambiguous"]["t2.ocr.licensing__items_change"] == [{"licensing__items_change": 3},
+                                                                  {"licensing__items_change": -3}]
+    assert "t2.ocr.penalty__items_change" not in out["ambiguous"]
+    s3 = [c for c in out["checks"] if c["check_id"] == "OCR.S3"]
+    assert [c["cells"] for c in s3] == [["licensing__items_change"]] and s3[0]["severity"] == "warn"

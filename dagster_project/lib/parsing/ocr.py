@@ -778,3 +778,16 @@ def apply_ocr(out: dict, ocr_cells: list[tuple[str, float]], version: str | None
             checks.append({"check_id": "OCR.S2", "severity": "warn", "cells": [k], "expected": None, "actual": v,
                            "message": f"OCR.S2 {k} read as {v} with confidence {c:.2f} (< {OCR_DOUBT_CONF}): "
                                       f"look-alike readings listed in ambiguous"})
+    # 本年增/减 read as a positive number: OCR drops a lone minus sign now and then, and no invariant would notice
+    # (T2.H3 only bars a change below minus the previous year's count): the negative reading stays a candidate
+    for k, v in (t2 or {}).items():
+        if not k.endswith("__items_change") or origin.get(k) != "ocr" or not isinstance(v, int) or v <= 0:
+            continue
+        prev = (t2 or {}).get(k.replace("__items_change", "__items_prev_year"))
+        if isinstance(prev, int) and prev - v < 0:
+            continue  # -v would break T2.H3: the sign is not in doubt
+        part = out.setdefault("ambiguous", {}).setdefault(f"t2.ocr.{k}", [{k: v}])
+        part.append({k: -v})
+        checks.append({"check_id": "OCR.S3", "severity": "warn", "cells": [k], "expected": None, "actual": v,
+                       "message": f"OCR.S3 {k} read as +{v}: a minus sign lost by OCR cannot be excluded, -{v} "
+                                  "listed in ambiguous"})
