@@ -14,6 +14,7 @@ tables as grids with rowspan/colspan, domain.md §2.3/§2.4) so the wording is t
   column on the outcome rows (the parser must derive it);
 - ``docx``: WordprocessingML tables with gridSpan/vMerge merges (package skeleton from python-docx);
 - ``pdf``: reportlab, STSong-Light CID font, text layer with table rows as label + space-separated cells.
+- the shapes from the wild (``html_word``, ``txt_units``, ``html_stamped``, ``md``, ``pdf_word``): ``wild.py``.
 
 Pure Python; no dagster import. Rendering is deterministic given the ``rng`` state.
 """
@@ -804,5 +805,5 @@ def render(truth: Truth, fmt: str, rng: random.Random, *, style: Style | None = 
     else:
         from devtools.synth.wild import render_wild
 
-        data = render_wild(fmt, doc, truth, style, rng)
+        data = render_wild(fmt, doc, truth, rng)
     return data, name

@@ -26,11 +26,9 @@ import random
 from decimal import Decimal
 
 from dagster_project.lib.parsing.template import T2_BLOCKS
-from devtools.synth.render import Block, Cell, Style, Table, fmt_number
+from devtools.synth.render import Block, Cell, Table, fmt_number
 
 WILD_FORMATS = ("html_word", "txt_units", "html_stamped", "md", "pdf_word")
-WILD_EXTENSION = {"html_word": ".htm", "txt_units": ".txt", "html_stamped": ".html", "md": ".md",
-                  "pdf_word": ".pdf"}
 
 
 # ---------------------------------------------------------------- Word "Save as Web Page"
@@ -563,7 +561,7 @@ def render_pdf_word(doc: list[Block], rng: random.Random) -> bytes:
 
 
 # ---------------------------------------------------------------- entry point
-def render_wild(fmt: str, doc: list[Block], truth, style: Style, rng: random.Random) -> bytes:
+def render_wild(fmt: str, doc: list[Block], truth, rng: random.Random) -> bytes:
     """Bytes of ``doc`` in one of :data:`WILD_FORMATS`."""
     if fmt == "html_word":
         return render_html_word(doc, rng)
