@@ -59,11 +59,9 @@ def _mart_metadata(con, paths, pub, name: str, info: dict, relation: str, column
             f"```sql\nSELECT * FROM {publish.read_mart_sql(paths.marts, name)};\n```"),
     }
     if name == "quarantine":
-        problems = findings.problem_reports(con, "marts.reports", "marts.check_results")
-        counts = findings.status_counts(con, "marts.reports")
-        meta["quarantined_reports"] = dg.MetadataValue.md(findings.problems_markdown(problems, counts))
-        quarantined = [p for p in problems if p.status == "quarantined"]
-        meta.update(findings.problem_entries(quarantined, total=counts.get("quarantined", 0)))
+        held_back, lines = findings.quarantine_summary(con)
+        meta["quarantined_reports"] = dg.MetadataValue.md(held_back)
+        meta.update(lines)
     if name == "reports":
         meta["preview"] = dg.MetadataValue.md(findings.preview_markdown(
             con, relation, ["source_path", "status", "agency_name", "report_year", "template_version", "n_errors",

@@ -116,11 +116,9 @@ def with_table_metadata(events: list, duckdb_path, manifest_path):
                              dg.TableColumn(c, t, description=d or None)
                              for c, t, d in findings.table_columns(con, rel, docs)])}
                 if rel == '"marts"."quarantine"':
-                    problems = findings.problem_reports(con, "marts.reports", "marts.check_results")
-                    counts = findings.status_counts(con, "marts.reports")
-                    extra["quarantined_reports"] = dg.MetadataValue.md(findings.problems_markdown(problems, counts))
-                    quarantined = [p for p in problems if p.status == "quarantined"]
-                    extra.update(findings.problem_entries(quarantined, total=counts.get("quarantined", 0)))
+                    held_back, lines = findings.quarantine_summary(con)
+                    extra["quarantined_reports"] = dg.MetadataValue.md(held_back)
+                    extra.update(lines)
                 elif rel == '"marts"."reports"':
                     extra["preview"] = dg.MetadataValue.md(findings.preview_markdown(
                         con, rel, ["source_path", "status", "agency_name", "report_year", "n_errors", "n_warnings"],

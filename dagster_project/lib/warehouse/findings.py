@@ -103,6 +103,15 @@ def problems_markdown(problems: list[Problem], counts: dict[str, int] | None = N
                                   "suggested repair"], rows, total=held_back_count(counts) if counts else None)
 
 
+def quarantine_summary(con, reports: str = "marts.reports", checks: str = "marts.check_results") -> tuple[str, dict]:
+    """What the quarantine mart's materializations show: the held-back reports as Markdown (counts per status, the
+    first rows) and one plain line per quarantined report (the rest counted)."""
+    problems = problem_reports(con, reports, checks)
+    counts = status_counts(con, reports)
+    quarantined = [p for p in problems if p.status == "quarantined"]
+    return problems_markdown(problems, counts), problem_entries(quarantined, total=counts.get("quarantined", 0))
+
+
 def problem_entries(problems: list[Problem], limit: int = 20, total: int | None = None) -> dict[str, str]:
     """One plain-text line per held-back report, keyed by its file (shown as is in the UI's metadata table, where
     Markdown needs a click): "quarantined: T3.H2, T3.H3 — suggested repair: …"."""
