@@ -10,7 +10,9 @@ duplicates 2%; plus ``../shared/repro/t4-long-row-overflow.txt`` when present (t
 run). It is generated once into ``<out>/landing`` (two processes) and reused.
 
 While ``gongkai run`` runs, the resident memory of its whole process tree (the CLI, its parse workers, dbt) is
-sampled every 0.2 s from /proc: the sum of RSS (conservative: shared pages count once per process) and of PSS.
+sampled every 0.2 s from /proc: the sum of RSS (conservative: shared pages count once per process) and of PSS,
+and the CPU seconds each stage costs per role (the main process, the parse workers, dbt, other children) with the
+CPU seconds the VM's host stole meanwhile (``steal`` of /proc/stat: these machines are shared).
 The run's own stage timings (``<warehouse>/logs/last_run_timing.json``) attribute the samples to stages.
 Targets on the 2-core build machine: ≤ 5 minutes, ≤ 4 GB, every file accounted for in ``reports``.
 """
@@ -92,20 +94,58 @@ def _mem(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu(pid: int) -> tuple[float, str]:
+    """(user + system CPU seconds, command) of one process ((0, "") when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            cmd = fh.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return 0.0, ""
+    return (int(fields[11]) + int(fields[12])) / _TICK, cmd
+
+
+def _role(pid: int, root: int, cmd: str) -> str:
+    if pid == root:
+        return "main"
+    if "forkserver" in cmd:
+        return "parse workers"
+    if "dbt" in cmd:
+        return "dbt"
+    return "other"
+
+
+def _steal() -> float:
+    """CPU seconds stolen from this VM by its host, all CPUs (/proc/stat)."""
+    with open("/proc/stat") as fh:
+        return int(fh.readline().split()[8]) / _TICK
+
+
 class Sampler(threading.Thread):
-    """Samples the memory of a process tree until stopped: [(epoch seconds, rss sum, pss sum, n processes)]."""
+    """Samples the memory and CPU time of a process tree until stopped: samples are
+    (epoch seconds, rss sum, pss sum, n processes, {pid: (role, cpu seconds)}, stolen CPU seconds)."""
 
     def __init__(self, pid: int, every: float = 0.2):
         super().__init__(daemon=True)
         self.pid, self.every = pid, every
-        self.samples: list[tuple[float, int, int, int]] = []
+        self.samples: list[tuple] = []
         self._halt = threading.Event()
 
     def run(self) -> None:
         while not self._halt.is_set():
             pids = _tree(self.pid)
             mems = [_mem(p) for p in pids]
-            self.samples.append((time.time(), sum(m[0] for m in mems), sum(m[1] for m in mems), len(pids)))
+            cpus = {}
+            for p in pids:
+                sec, cmd = _cpu(p)
+                if cmd:
+                    cpus[p] = (_role(p, self.pid, cmd), sec)
+            self.samples.append((time.time(), sum(m[0] for m in mems), sum(m[1] for m in mems), len(pids), cpus,
+                                 _steal()))
             self._halt.wait(self.every)
 
     def stop(self) -> None:
@@ -130,13 +170,29 @@ def run_once(landing: Path, warehouse: Path, log: Path) -> dict:
     rows = []
     for st in stages:
         inside = [s for s in sampler.samples if st["start"] <= s[0] <= st["end"]]
+        before = [s for s in sampler.samples if s[0] < st["start"]]
         rows.append({"stage": st["stage"], "seconds": st["seconds"],
                      "peak_rss_gb": round(max((s[1] for s in inside), default=0) / 2**30, 2),
-                     "peak_pss_gb": round(max((s[2] for s in inside), default=0) / 2**30, 2)})
+                     "peak_pss_gb": round(max((s[2] for s in inside), default=0) / 2**30, 2),
+                     "cpu_seconds": stage_cpu(before[-1] if before else None, inside),
+                     "stolen_seconds": round(inside[-1][5] - (before or inside)[-1][5], 1) if inside else 0.0})
     peak_rss = max((s[1] for s in sampler.samples), default=0)
     peak_pss = max((s[2] for s in sampler.samples), default=0)
     return {"exit_code": rc, "seconds": round(total, 1), "peak_rss_gb": round(peak_rss / 2**30, 2),
             "peak_pss_gb": round(peak_pss / 2**30, 2), "stages": rows}
+
+
+def stage_cpu(before: tuple | None, inside: list[tuple]) -> dict[str, float]:
+    """CPU seconds spent in a stage per role (main process, parse workers, dbt, other): for each process, its last
+    sample in the stage minus its sample before the stage (0 for a process started in it)."""
+    start = before[4] if before else {}
+    last: dict[int, tuple[str, float]] = {}
+    for s in inside:
+        last.update(s[4])
+    out: dict[str, float] = {}
+    for pid, (role, sec) in last.items():
+        out[role] = out.get(role, 0.0) + sec - start.get(pid, (role, 0.0))[1]
+    return {k: round(v, 1) for k, v in sorted(out.items())}
 
 
 def accounted(landing: Path, warehouse: Path) -> dict:
@@ -177,9 +233,11 @@ def main(argv: list[str] | None = None) -> int:
         ok_m = "met" if r["peak_rss_gb"] * 2**30 <= TARGET_BYTES else "MISSED"
         print(f"\n{name} run: exit {r['exit_code']}, {r['seconds']:.0f} s (target {TARGET_SECONDS} s: {ok_t}), "
               f"peak RSS of the process tree {r['peak_rss_gb']:.2f} GB (target 4 GB: {ok_m}; PSS {r['peak_pss_gb']:.2f} GB)")
-        print(f"  {'stage':<9}{'seconds':>9}{'peak RSS GB':>13}{'peak PSS GB':>13}")
+        print(f"  {'stage':<9}{'seconds':>9}{'peak RSS GB':>13}{'peak PSS GB':>13}  CPU seconds (stolen by the host)")
         for st in r["stages"]:
-            print(f"  {st['stage']:<9}{st['seconds']:>9.1f}{st['peak_rss_gb']:>13.2f}{st['peak_pss_gb']:>13.2f}")
+            cpu = ", ".join(f"{k} {v:.0f}" for k, v in st["cpu_seconds"].items())
+            print(f"  {st['stage']:<9}{st['seconds']:>9.1f}{st['peak_rss_gb']:>13.2f}{st['peak_pss_gb']:>13.2f}"
+                  f"  {cpu} ({st['stolen_seconds']:.0f})")
     print(f"\naccounting: {acc.get('n_files'):,} files, {acc.get('n_reports', 0):,} rows in reports "
           f"({'every file accounted for' if acc.get('all_accounted') else 'NOT all accounted for'}); "
           f"status {acc.get('status')}; {REPRO.name}: {acc.get('repro_status')}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -317,3 +318,37 @@ def test_a_zip_bomb_is_not_unpacked(tmp_path, fake_parser):
     run_ingest(land, cdir)
     err = _rows(cdir)["bomb.docx"]["error"]
     assert err.startswith(f"archive expands to {ingest.MAX_UNPACKED_BYTES + 1:,} bytes")
+
+
+def test_read_ahead_yields_every_file_in_order_with_its_bytes_and_stays_within_its_window(tmp_path, monkeypatch):
+    """Workers read the next files in threads while they parse; what they get is what a plain read gives, in
+    the listing's order, with at most the window's files in flight (a few huge files never pile up)."""
+    sizes = [5, 0, 3000, 17, 1, 250_000, 9, 9, 40_000, 2] * 4
+    files = []
+    for i, n in enumerate(sizes):
+        p = tmp_path / f"f{i:02d}.txt"
+        p.write_bytes(bytes([65 + i % 26]) * n)
+        st = p.stat()
+        files.append(landing.FileStat(p.name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, str(p)))
+    files.append(landing.FileStat("gone.txt", 3, 0, 0, 0, str(tmp_path / "gone.txt")))  # removed since the scan
+    in_flight, peak, lock = [0], [0], threading.Lock()
+    real_read = ingest._read
+
+    def counting_read(f):
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        return real_read(f)
+
+    monkeypatch.setattr(ingest, "_read", counting_read)
+    got = []
+    for f, read_at, (data, st, error) in ingest.read_ahead(files, window_bytes=100_000, window_files=4):
+        with lock:
+            in_flight[0] -= 1
+        got.append((f.source_path, data, error))
+        assert read_at > 0
+    assert [g[0] for g in got] == [f.source_path for f in files]
+    for (name, data, error), f in zip(got[:-1], files[:-1]):
+        assert error is None and data == Path(f.fs_path).read_bytes()
+    assert got[-1][1] is None and got[-1][2].startswith("cannot open the file")
+    assert 2 <= peak[0] <= 4  # read ahead, within the window of 4 files

@@ -118,35 +118,39 @@ def load_state(cache_dir: Path, parser_version: str) -> State:
 
 def iter_payloads(cache_dir: Path, keys: set[str], columns: list[str] | None = None,
                   parser_version: str | None = None) -> Iterator[pa.Table]:
-    """Payload rows (one per parse key, first commit wins) of the given keys, one table per chunk file."""
+    """Payload rows (one per parse key, first commit wins) of the given keys, one table per chunk file. The next
+    chunk file is read by a thread while the caller works on the current one (Parquet decoding releases the GIL)."""
     if not keys:
         return
+    from concurrent.futures import ThreadPoolExecutor
+
     seen: set[str] = set()
     cols = None if columns is None else list(dict.fromkeys(["parse_key", "parsed", "parser_version", *columns]))
-    for path in chunk_files(cache_dir):
-        try:
-            head = pq.read_table(path, columns=["parse_key", "parsed", "parser_version"])
-        except Exception:  # noqa: BLE001
-            continue
-        # the rows wanted, first commit of a key wins (a Python set: building Arrow's is_in value set from
-        # every key for every chunk file would cost more than the lookups)
-        keep = []
-        for i, (k, parsed, v) in enumerate(zip(head.column("parse_key").to_pylist(), head.column("parsed").to_pylist(),
-                                                head.column("parser_version").to_pylist())):
-            if parsed and k in keys and k not in seen and (parser_version is None or v == parser_version):
-                seen.add(k)
-                keep.append(i)
-        if not keep:
-            continue
-        try:
-            t = pq.read_table(path, columns=cols)
-        except Exception:  # noqa: BLE001
-            continue
-        if len(keep) != t.num_rows:
-            t = t.take(pa.array(keep, type=pa.int64()))
-        yield t
-        if len(seen) == len(keys):
-            return
+    paths = chunk_files(cache_dir)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-read") as ex:
+        nxt = ex.submit(_read_columns, paths[0], cols) if paths else None
+        for i in range(len(paths)):
+            t = nxt.result()
+            nxt = ex.submit(_read_columns, paths[i + 1], cols) if i + 1 < len(paths) else None
+            if t is None:
+                continue  # a damaged chunk: its files are read again
+            # the rows wanted, first commit of a key wins (a Python set: building Arrow's is_in value set from
+            # every key for every chunk file would cost more than the lookups)
+            keep = []
+            for j, (k, parsed, v) in enumerate(zip(t.column("parse_key").to_pylist(), t.column("parsed").to_pylist(),
+                                                    t.column("parser_version").to_pylist())):
+                if parsed and k in keys and k not in seen and (parser_version is None or v == parser_version):
+                    seen.add(k)
+                    keep.append(j)
+            if not keep:
+                continue
+            if len(keep) != t.num_rows:
+                t = t.take(pa.array(keep, type=pa.int64()))
+            yield t
+            if len(seen) == len(keys):
+                if nxt is not None:
+                    nxt.cancel()
+                return
 
 
 def needs_compaction(state: State, referenced_rows: int) -> bool:

@@ -25,8 +25,8 @@ import signal
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -45,6 +45,9 @@ MAX_LONE_DEATHS = 3  # this many files in a row each killing a worker on its own
 POOL_THRESHOLD = 48  # below this many files to read, a process pool costs more than it saves
 MAX_FILE_BYTES = 100 * 2**20  # larger files are unreadable ("file too large"); scans of a report stay far below
 MAX_UNPACKED_BYTES = 200 * 2**20  # a DOCX (zip) whose members would expand beyond this is unreadable (zip bomb)
+READ_AHEAD_FILES = 32  # a worker's reads in flight ahead of its parser (read_ahead): at most this many files …
+READ_AHEAD_BYTES = 32 * 2**20  # … and this many bytes (listed sizes; one file always)
+READ_AHEAD_THREADS = 4
 FILE_TIMEOUT_S = 120  # a file whose parse runs longer is unreadable ("internal_error: … timed out")
 # Version of the cached payload layout: part of the parser fingerprint, so a change of what is stored per parse
 # re-parses cached contents.
@@ -333,12 +336,47 @@ def archive_problem(data: bytes) -> str | None:
     return None
 
 
-def process_file(f: FileStat, skip_keys: frozenset[str] | set[str], version: str) -> dict:
-    """Read, hash and (unless cached) parse one file: its cache row. Never raises."""
+def read_ahead(files: Sequence[FileStat], window_bytes: int = READ_AHEAD_BYTES,
+               window_files: int = READ_AHEAD_FILES) -> Iterator[tuple[FileStat, int, tuple]]:
+    """``(file, read_at_ns, _read(file))`` in order, the next files read by threads while the caller parses.
+
+    On a cold page cache a worker that reads then parses leaves its core idle for every read (the national year:
+    563 instead of ~800 files/s). Up to ``window_files`` files or ``window_bytes`` (by their listed sizes) are in
+    flight, at least one: memory stays bounded whatever the files' sizes.
+    """
+    if len(files) < 2:
+        for f in files:
+            yield f, time.time_ns(), _read(f)
+        return
+
+    def timed(f: FileStat) -> tuple[int, tuple]:
+        return time.time_ns(), _read(f)
+
+    with ThreadPoolExecutor(max_workers=READ_AHEAD_THREADS, thread_name_prefix="read-ahead") as ex:
+        pending: deque = deque()
+        in_flight = 0
+        it = iter(files)
+        nxt = next(it, None)
+        while pending or nxt is not None:
+            while nxt is not None and (not pending or (len(pending) < window_files
+                                                       and in_flight + nxt.size_bytes <= window_bytes)):
+                pending.append((nxt, ex.submit(timed, nxt)))
+                in_flight += nxt.size_bytes
+                nxt = next(it, None)
+            f, fut = pending.popleft()
+            in_flight -= f.size_bytes
+            read_at, res = fut.result()
+            yield f, read_at, res
+
+
+def process_file(f: FileStat, skip_keys: frozenset[str] | set[str], version: str,
+                 read: tuple[int, tuple] | None = None) -> dict:
+    """Read (unless ``read`` gives ``(read_at_ns, _read(f))``), hash and (unless cached) parse one file: its cache
+    row. Never raises."""
     fmt = ext_format(f.source_path)
-    row = {"read_at_ns": time.time_ns(), "source_path": f.source_path, "size_bytes": f.size_bytes,
+    read_at, (data, st, error) = read if read is not None else (time.time_ns(), _read(f))
+    row = {"read_at_ns": read_at, "source_path": f.source_path, "size_bytes": f.size_bytes,
            "mtime_ns": f.mtime_ns, "ctime_ns": f.ctime_ns, "inode": f.inode, "parser_version": version}
-    data, st, error = _read(f)
     if st is not None:
         row.update(size_bytes=st.st_size, mtime_ns=st.st_mtime_ns, ctime_ns=st.st_ctime_ns, inode=st.st_ino)
     if data is None:
@@ -431,7 +469,7 @@ def process_chunk(files: list[FileStat], cache_dir: str, skip_keys: frozenset[st
     """Worker body: process files and commit them as one chunk."""
     skip = _SKIP if skip_keys is None else skip_keys
     version = version or parser_version()
-    rows = [process_file(f, skip, version) for f in files]
+    rows = [process_file(f, skip, version, (read_at, res)) for f, read_at, res in read_ahead(files)]
     res = ChunkResult(n_files=len(rows))
     for r in rows:
         if r["parsed"]:
