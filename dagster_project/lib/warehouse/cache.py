@@ -127,13 +127,21 @@ def iter_payloads(cache_dir: Path, keys: set[str], columns: list[str] | None = N
     seen: set[str] = set()
     cols = None if columns is None else list(dict.fromkeys(["parse_key", "parsed", "parser_version", *columns]))
     paths = chunk_files(cache_dir)
+
+    def read(path: Path) -> pa.Table | None:
+        """The chunk's payload, read only when it holds a wanted key at all (``keys`` never changes)."""
+        head = _read_columns(path, ["parse_key"])
+        if head is None or not any(k in keys for k in head.column("parse_key").to_pylist()):
+            return None
+        return _read_columns(path, cols)
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-read") as ex:
-        nxt = ex.submit(_read_columns, paths[0], cols) if paths else None
+        nxt = ex.submit(read, paths[0]) if paths else None
         for i in range(len(paths)):
             t = nxt.result()
-            nxt = ex.submit(_read_columns, paths[i + 1], cols) if i + 1 < len(paths) else None
+            nxt = ex.submit(read, paths[i + 1]) if i + 1 < len(paths) else None
             if t is None:
-                continue  # a damaged chunk: its files are read again
+                continue  # no wanted key, or a damaged chunk (its files are read again)
             # the rows wanted, first commit of a key wins (a Python set: building Arrow's is_in value set from
             # every key for every chunk file would cost more than the lookups)
             keep = []
