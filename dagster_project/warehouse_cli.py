@@ -20,6 +20,7 @@ from pathlib import Path
 
 from dagster_project.lib.warehouse.paths import (
     DBT_PROJECT_DIR,
+    DUCKDB_ENV,
     PROJECT_ROOT,
     SWITCH_ENV,
     LandingMismatch,
@@ -128,11 +129,23 @@ def _run(landing, warehouse, log_level, corrections, switch_landing) -> int:
     _check_database(paths)
     log_file = _rotate_log(paths)
     level = (log_level or os.environ.get("GONGKAI_LOG_LEVEL") or "WARNING").upper()
-    from dagster_project.lib.warehouse.dbt_manifest import ensure_manifest, start_background_parse
+    from dagster_project.lib.warehouse import dbt_warm
+    from dagster_project.lib.warehouse.dbt_manifest import build_target, dbt_env, ensure_manifest, fresh_parse_argv
 
     ensure_manifest()  # normally a stat walk: `make setup` parsed the project; after an edit, parse it once here
-    start_background_parse(paths.dbt_target, paths.duckdb)  # fresh warehouse: parse while we load and ingest
+    # dbt imports itself (and, in a fresh warehouse, parses) on the other core while the run loads and ingests
+    log_path = str(build_target(paths.dbt_target))
+    warm = None if os.environ.get(dbt_warm.SWITCH_ENV) == "0" else dbt_warm.start(
+        dbt_env({DUCKDB_ENV: str(paths.duckdb), "DBT_LOG_PATH": log_path}), fresh_parse_argv(paths.dbt_target),
+        cwd=DBT_PROJECT_DIR)
+    try:
+        return _execute(paths, landing_dir, corrections_file, n_corrections, log_file, level, t0)
+    finally:
+        if warm is not None:
+            warm.stop()
 
+
+def _execute(paths, landing_dir, corrections_file, n_corrections, log_file, level, t0) -> int:
     from dagster import DagsterInstance
 
     from dagster_project.definitions import defs

@@ -9,7 +9,7 @@ from dagster_dbt import DbtCliResource
 from packaging import version
 
 from dagster_project.defs.transform.project import dbt_project
-from dagster_project.lib.warehouse.dbt_manifest import dbt_executable
+from dagster_project.lib.warehouse.dbt_warm import client_executable
 from dagster_project.lib.warehouse import lock
 from dagster_project.lib.warehouse.paths import (
     WarehousePaths,
@@ -73,7 +73,7 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "warehouse": WarehouseResource(),
-            "dbt": GongkaiDbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable(),
+            "dbt": GongkaiDbtCliResource(project_dir=dbt_project(), dbt_executable=client_executable(),
                                      global_config_flags=["--no-use-colors", "--log-level-file", "warn"]),
         },
         executor=dg.in_process_executor,  # one process: no re-import per step on 2 cores (P14)

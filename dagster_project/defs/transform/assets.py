@@ -17,7 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from dagster_project.defs.resources import WarehouseResource
 from dagster_project.defs.transform.project import dbt_project
-from dagster_project.lib.warehouse.dbt_manifest import build_target, wait_background_parse
+from dagster_project.lib.warehouse.dbt_manifest import build_target
 from dagster_project.lib.warehouse.paths import DUCKDB_ENV
 from dagster_project.lib.warehouse.quality import prewarm_gx
 from dagster_project.lib.warehouse.testing import pause_point
@@ -65,7 +65,6 @@ def gongkai_dbt() -> dg.AssetsDefinition:
         os.environ[DUCKDB_ENV] = str(paths.duckdb)
         # one target folder per warehouse: dbt's partial_parse.msgpack there lets the next run skip a full parse
         target = build_target(paths.dbt_target)
-        wait_background_parse()  # `gongkai run` may have started dbt parse for a fresh warehouse
         # dbt runs as a subprocess while this process only reads its log: import Great Expectations meanwhile
         prewarm_gx()
         # DuckDB has one writer: dbt holds the file until it exits, so the row counts and column types of the models

@@ -13,22 +13,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
+from dagster_project.lib.warehouse.dbt_warm import real_dbt
 from dagster_project.lib.warehouse.paths import DBT_PROJECT_DIR, DUCKDB_ENV
 
 SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "packages.yml", "models/**/*", "macros/**/*",
                 "tests/**/*", "seeds/**/*", "snapshots/**/*", "analyses/**/*")
-
-
-def dbt_executable() -> str:
-    """The dbt CLI of this interpreter's environment."""
-    candidate = Path(sys.executable).with_name("dbt")
-    if candidate.exists():
-        return str(candidate)
-    return shutil.which("dbt") or "dbt"
 
 
 def newest_source_mtime(project_dir: Path = DBT_PROJECT_DIR) -> float:
@@ -73,7 +65,7 @@ def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR) -> Path:
         tmp = target / f".parse-{uuid.uuid4().hex[:8]}"
         try:
             proc = subprocess.run(
-                [dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir),
+                [real_dbt(), "parse", "--quiet", "--project-dir", str(project_dir),
                  "--profiles-dir", str(project_dir), "--target-path", str(tmp)],
                 env=dbt_env({"DBT_LOG_PATH": str(tmp)}), cwd=project_dir, capture_output=True, text=True,
             )
@@ -103,44 +95,22 @@ def publishable_models(manifest: Path | None = None) -> list[dict]:
     return sorted(out, key=lambda n: n["name"])
 
 
-# ---------------------------------------------------------------- warm start of a fresh warehouse
-_BACKGROUND: subprocess.Popen | None = None
-
-
+# ---------------------------------------------------------------- the dbt target of a warehouse
 def build_target(dbt_target: Path) -> Path:
     """The one dbt target folder of a warehouse (its partial_parse.msgpack makes re-runs parse partially)."""
     return dbt_target / "build"
 
 
-def start_background_parse(dbt_target: Path, duckdb_path: Path, project_dir: Path = DBT_PROJECT_DIR) -> bool:
-    """In a fresh warehouse, start ``dbt parse`` into its build target while the run loads and ingests.
+def fresh_parse_argv(dbt_target: Path, project_dir: Path = DBT_PROJECT_DIR) -> list[str] | None:
+    """``dbt parse`` arguments for a warehouse whose build target has no partial parse yet, else None.
 
-    dbt re-parses the whole project whenever the profile's DuckDB path changes (a new warehouse), ~5 s
-    that would otherwise sit inside the dbt step; parsing needs no database connection, so it can
-    overlap the ingest steps. :func:`wait_background_parse` joins it before ``dbt build``.
+    dbt re-parses the whole project whenever the profile's DuckDB path changes (a new warehouse), ~3 s that
+    would otherwise sit inside the dbt step; parsing needs no database connection, so ``gongkai run`` has
+    its warm dbt (:mod:`dbt_warm`) do it while the run ingests.
     """
-    global _BACKGROUND
     target = build_target(dbt_target)
-    if _BACKGROUND is not None or (target / "partial_parse.msgpack").exists():
-        return False
+    if (target / "partial_parse.msgpack").exists():
+        return None
     target.mkdir(parents=True, exist_ok=True)
-    _BACKGROUND = subprocess.Popen(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-         "--target-path", str(target)],
-        env=dbt_env({DUCKDB_ENV: str(duckdb_path), "DBT_LOG_PATH": str(target)}), cwd=project_dir,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    return True
-
-
-def wait_background_parse(timeout: float = 600) -> None:
-    """Join the background parse, if one was started (its result only speeds up the next dbt call)."""
-    global _BACKGROUND
-    if _BACKGROUND is None:
-        return
-    try:
-        _BACKGROUND.wait(timeout)
-    except subprocess.TimeoutExpired:
-        _BACKGROUND.kill()
-        _BACKGROUND.wait()
-    _BACKGROUND = None
+    return ["parse", "--quiet", "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+            "--target-path", str(target)]
