@@ -130,13 +130,13 @@ def _run(landing, warehouse, log_level, corrections, switch_landing) -> int:
     log_file = _rotate_log(paths)
     level = (log_level or os.environ.get("GONGKAI_LOG_LEVEL") or "WARNING").upper()
     from dagster_project.lib.warehouse import dbt_warm
-    from dagster_project.lib.warehouse.dbt_manifest import build_target, dbt_env, ensure_manifest, fresh_parse_argv
+    from dagster_project.lib.warehouse.dbt_manifest import build_target, dbt_env, ensure_manifest, parse_argv
 
     ensure_manifest()  # normally a stat walk: `make setup` parsed the project; after an edit, parse it once here
-    # dbt imports itself (and, in a fresh warehouse, parses) on the other core while the run loads and ingests
+    # dbt imports itself and parses the project on the other core while the run loads and ingests
     log_path = str(build_target(paths.dbt_target))
     warm = None if os.environ.get(dbt_warm.SWITCH_ENV) == "0" else dbt_warm.start(
-        dbt_env({DUCKDB_ENV: str(paths.duckdb), "DBT_LOG_PATH": log_path}), fresh_parse_argv(paths.dbt_target),
+        dbt_env({DUCKDB_ENV: str(paths.duckdb), "DBT_LOG_PATH": log_path}), parse_argv(paths.dbt_target),
         cwd=DBT_PROJECT_DIR)
     try:
         return _execute(paths, landing_dir, corrections_file, n_corrections, log_file, level, t0)

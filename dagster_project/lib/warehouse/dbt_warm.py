@@ -9,10 +9,11 @@ dagster-dbt sees an ordinary dbt subprocess: the same JSON log lines on the same
 SIGINT/SIGTERM forwarded to the process that runs dbt.
 
 One server serves one invocation and exits. Without a server (the Dagster UI, a second dbt call in one run, a
-server that could not start) the client execs the real ``dbt``. In a fresh warehouse the server first runs
-``dbt parse`` into the warehouse's build target (in a forked child), so the build parses partially; that
-replaces a second, cold dbt process. The server dies with the process that started it (PR_SET_PDEATHSIG and a
-check of its parent), never outliving a killed run.
+server that could not start) the client execs the real ``dbt``. While it waits, the server also runs ``dbt
+parse`` into the warehouse's build target (a full parse in a fresh warehouse, partial after) and hands the
+manifest to the call for that target (dagster-dbt's ``$DBT_TARGET_PATH``), which then skips parsing. The server
+dies with the process that started it (PR_SET_PDEATHSIG and a check of its parent), never outliving a killed
+run.
 
 Standard library only at module level: the client starts in ~50 ms.
 """
@@ -78,8 +79,8 @@ class WarmDbt:
 
 
 def start(env: dict[str, str], parse_argv: list[str] | None = None, cwd: Path | None = None) -> WarmDbt | None:
-    """Start a server for one dbt call; ``parse_argv`` (dbt's arguments) are run first, in a child of the
-    server, with ``env``. None when the platform has no abstract Unix sockets (the client then runs dbt)."""
+    """Start a server for one dbt call, with ``env``; it runs ``dbt parse`` (``parse_argv``) first and hands
+    the manifest to that call. None when the platform has no abstract Unix sockets (the client runs dbt)."""
     if not sys.platform.startswith("linux"):
         return None
     name = f"gongkai-dbt-{os.getpid()}-{secrets.token_hex(8)}"
@@ -110,19 +111,46 @@ def _die_with_parent() -> None:
         pass
 
 
-def run_dbt(argv: list[str]) -> int:
-    """Run dbt's CLI in this process, as its console script would; its exit code."""
+def run_dbt(argv: list[str], manifest=None) -> int:
+    """Run dbt's CLI in this process, as its console script would (same output, same exit code); with
+    ``manifest`` (loaded by :func:`load_manifest`), dbt skips parsing the project."""
     from dbt.cli.main import cli
 
     sys.argv = ["dbt", *argv]  # dbt records its command line (invocation_command) from sys.argv
+    extra = {"obj": {"manifest": manifest, "callbacks": []}} if manifest is not None else {}
     try:
-        cli.main(args=list(argv), prog_name="dbt", standalone_mode=True)
+        cli.main(args=list(argv), prog_name="dbt", standalone_mode=True, **extra)
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def load_manifest(parse_argv: list[str]):
+    """``dbt parse`` in this process (partial when the target holds a partial_parse.msgpack): the Manifest,
+    or None when the parse failed (the build then parses for itself and reports the problem)."""
+    from dbt.adapters.factory import reset_adapters
+    from dbt.cli.main import dbtRunner
+    from dbt.contracts.graph.manifest import Manifest
+
+    sys.argv = ["dbt", *parse_argv]
+    try:
+        result = dbtRunner().invoke(list(parse_argv))
+    except Exception:  # noqa: BLE001 - a warm start is an optimisation: never a reason to fail the build
+        return None
+    finally:
+        reset_adapters()  # the build registers its own adapter, from its own configuration
+    return result.result if result.success and isinstance(result.result, Manifest) else None
+
+
+def _same_target(parse_argv: list[str] | None, env: dict[str, str]) -> bool:
+    """Whether a call is the one the parse was for: dagster-dbt names its target folder in $DBT_TARGET_PATH."""
+    if not parse_argv or "--target-path" not in parse_argv:
+        return False
+    target = parse_argv[parse_argv.index("--target-path") + 1]
+    return bool(env.get("DBT_TARGET_PATH")) and os.path.realpath(env["DBT_TARGET_PATH"]) == os.path.realpath(target)
 
 
 def _recv_request(conn: socket.socket) -> tuple[dict, list[int]]:
@@ -142,8 +170,9 @@ def _recv_request(conn: socket.socket) -> tuple[dict, list[int]]:
 
 
 def serve(listen_fd: int, parse_argv: list[str] | None = None, idle_timeout: float = 6 * 3600) -> int:
-    """Import dbt, optionally parse, then run the one dbt call a client hands over on the listening socket
-    ``listen_fd`` (a client that comes early waits in its backlog while dbt imports)."""
+    """Import dbt, parse the project (``parse_argv``), then run the one dbt call a client hands over on the
+    listening socket ``listen_fd`` (a client that comes early waits in its backlog meanwhile) with that
+    manifest."""
     parent = os.getppid()
     _die_with_parent()
     if os.getppid() != parent:  # the parent died before the death signal was armed
@@ -154,15 +183,7 @@ def serve(listen_fd: int, parse_argv: list[str] | None = None, idle_timeout: flo
     import dbt.cli.main  # noqa: F401
     import dbt.task.build  # noqa: F401
 
-    if parse_argv:
-        pid = os.fork()
-        if pid == 0:  # child: the parse, quiet; its result is the partial_parse.msgpack it writes
-            listener.close()  # a client must never wait on a socket that only a parse holds
-            devnull = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(devnull, fd)
-            os._exit(run_dbt(parse_argv))
-        os.waitpid(pid, 0)
+    manifest = load_manifest(parse_argv) if parse_argv else None
     listener.settimeout(1.0)
     deadline = time.monotonic() + idle_timeout
     while True:
@@ -201,7 +222,7 @@ def serve(listen_fd: int, parse_argv: list[str] | None = None, idle_timeout: flo
         os._exit(143)
 
     threading.Thread(target=_watch, daemon=True).start()
-    code = run_dbt(request["argv"][1:])
+    code = run_dbt(request["argv"][1:], manifest if _same_target(parse_argv, request["env"]) else None)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
