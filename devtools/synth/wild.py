@@ -310,7 +310,7 @@ def render_html_stamped(doc: list[Block], truth, rng: random.Random) -> bytes:
     fields = ""
     if use_table:
         cells = [("索引号", f"{rng.randint(10**9, 10**10)}/{truth.report_year + 1}-{rng.randint(1, 999):05d}"),
-                 ("主题分类", "政务公开"), ("发布机构", truth.agency_name), (pub_label, pub),
+                 ("主题分类", "政务公开"), ("发布机构", truth.agency_name), (pub_label, pub or ""),
                  ("文号", ""), ("成文日期", _written_date(truth))]
         rng.shuffle(cells[3:])
         rows = ["<tr>" + "".join(f"<td class=lab>{a}</td><td>{_html.escape(b)}</td>" for a, b in cells[i:i + 2])
@@ -321,7 +321,9 @@ def render_html_stamped(doc: list[Block], truth, rng: random.Random) -> bytes:
     body_doc.insert(1, Block("meta", fields={"信息来源": truth.agency_name, "发布时间": ""}))
     page = render_html_text(body_doc, rng, "utf-8")
     page = page.replace("<span>发布时间：</span>", "")
-    head_extra = f'<meta name="PubDate" content="{pub} {rng.randint(8, 18):02d}:{rng.randint(0, 59):02d}">' if use_meta else ""
+    # a truth without a publish date (a re-render of a format that carries none) gets empty date fields
+    head_extra = (f'<meta name="PubDate" content="{pub} {rng.randint(8, 18):02d}:{rng.randint(0, 59):02d}">'
+                  if use_meta and pub else "")
     if rng.random() < 0.5:
         head_extra += f'<meta name="crawl_time" content="{_stamp(truth, rng)}">'
     page = page.replace("</head>", head_extra + "</head>", 1)
