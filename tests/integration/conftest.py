@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,36 @@ def run_gongkai(*args: str, env: dict | None = None, timeout: float = 600) -> su
     full_env = {**os.environ, "GONGKAI_SENSOR": "off", **(env or {})}
     return subprocess.run([str(GONGKAI), *args], capture_output=True, text=True, timeout=timeout, env=full_env,
                           cwd=REPO)
+
+
+def wait_until(fn, deadline_s: float, proc: subprocess.Popen | None = None, what: str = "server"):
+    """Call ``fn`` every second until it returns something truthy (its exceptions mean "not up yet"); fail when
+    ``proc`` exits first (with the tail of its stderr when piped) or after ``deadline_s``."""
+    deadline, last = time.monotonic() + deadline_s, None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            tail = proc.stderr.read()[-3000:] if proc.stderr else ""
+            raise AssertionError(f"{what} exited early ({proc.returncode}): {tail}")
+        try:
+            out = fn()
+            if out:
+                return out
+        except Exception as exc:  # noqa: BLE001 - not up yet
+            last = exc
+        time.sleep(1)
+    raise AssertionError(f"{what} not ready after {deadline_s}s: {last}")
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """SIGTERM to the process group of a server started with ``start_new_session``, SIGKILL after 30 s."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def free_port() -> int:

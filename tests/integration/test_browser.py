@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 import urllib.request
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import GONGKAI, REPO, free_port
+from .conftest import GONGKAI, REPO, free_port, stop_group, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -40,31 +39,6 @@ def _fetch(url: str, data: bytes | None = None, timeout: float = 10) -> str:
 
 def _graphql(port: int, query: str) -> dict:
     return json.loads(_fetch(f"http://127.0.0.1:{port}/graphql", json.dumps({"query": query}).encode(), 30))
-
-
-def _wait(fn, deadline_s: float, proc: subprocess.Popen | None = None, what: str = ""):
-    deadline, last = time.monotonic() + deadline_s, None
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"{what} exited early ({proc.returncode})")
-        try:
-            out = fn()
-            if out:
-                return out
-        except Exception as exc:  # not up yet
-            last = exc
-        time.sleep(1)
-    raise AssertionError(f"{what} not ready after {deadline_s}s: {last}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +60,8 @@ def site(tmp_path_factory):
     docs = subprocess.Popen([str(GONGKAI), "docs", "--port", str(docs_port), "--warehouse", str(wh)], cwd=REPO,
                             env=env, stdout=docs_log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        _wait(lambda: _graphql(ui_port, "{ assetNodes { id } }")["data"]["assetNodes"], 240, ui, "gongkai ui")
-        _wait(lambda: "dbt" in _fetch(f"http://127.0.0.1:{docs_port}/index.html"), 240, docs, "gongkai docs")
+        wait_until(lambda: _graphql(ui_port, "{ assetNodes { id } }")["data"]["assetNodes"], 240, ui, "gongkai ui")
+        wait_until(lambda: "dbt" in _fetch(f"http://127.0.0.1:{docs_port}/index.html"), 240, docs, "gongkai docs")
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as pw:
@@ -110,8 +84,8 @@ def site(tmp_path_factory):
                    "shots": shots, "ui_proc": ui, "ui_log": root / "ui.log", "run": run}
             browser.close()
     finally:
-        _stop(ui)
-        _stop(docs)
+        stop_group(ui)
+        stop_group(docs)
         ui_log.close()
         docs_log.close()
 
@@ -181,7 +155,7 @@ def test_ui_start_after_a_run_starts_no_run_and_logs_no_repeated_warning(site):
         state = _graphql(port, q)["data"]["sensorOrError"]["sensorState"]
         return state if state["ticks"] else None
 
-    state = _wait(ticked, 120, site["ui_proc"], "the sensor's first tick")
+    state = wait_until(ticked, 120, site["ui_proc"], "the sensor's first tick")
     assert state["status"] == "RUNNING"
     assert {t["status"] for t in state["ticks"]} == {"SKIPPED"}
     runs = _graphql(port, "{ runsOrError { ... on Runs { results { runId tags { key value } } } } }")

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from .conftest import GONGKAI, REPO, free_port
+from .conftest import GONGKAI, REPO, free_port, stop_group, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -23,44 +23,17 @@ def start(*args: str) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def stop(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
 def fetch(url: str, data: bytes | None = None, timeout: float = 5) -> tuple[int, str]:
     req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"} if data else {})
     with urllib.request.urlopen(req, timeout=timeout) as r:
         return r.status, r.read().decode("utf-8", errors="replace")
 
 
-def wait_for(proc: subprocess.Popen, fn, deadline_s: float):
-    deadline = time.monotonic() + deadline_s
-    last = None
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited early ({proc.returncode}): {proc.stderr.read()[-3000:]}")
-        try:
-            out = fn()
-            if out:
-                return out
-        except Exception as exc:  # not up yet
-            last = exc
-        time.sleep(1)
-    raise AssertionError(f"not ready after {deadline_s}s: {last}")
-
-
 def test_ui_serves_assets_and_checks(built):
     port = free_port()
     proc = start("ui", "--port", str(port), "--warehouse", str(built.warehouse))
     try:
-        status, body = wait_for(proc, lambda: fetch(f"http://127.0.0.1:{port}/server_info"), 180)
+        status, body = wait_until(lambda: fetch(f"http://127.0.0.1:{port}/server_info"), 180, proc)
         assert status == 200 and "dagster_webserver_version" in body
         query = json.dumps({"query": "{ assetNodes { assetKey { path } hasAssetChecks } }"}).encode()
 
@@ -69,7 +42,7 @@ def test_ui_serves_assets_and_checks(built):
             nodes = json.loads(text).get("data", {}).get("assetNodes") or []
             return nodes or None
 
-        nodes = wait_for(proc, assets, 180)
+        nodes = wait_until(assets, 180, proc)
         keys = {"/".join(n["assetKey"]["path"]) for n in nodes}
         assert {"ingest/landing_files", "ingest/parsed_reports", "raw/t3_cells", "marts/fct_outcomes",
                 "published/fct_outcomes", "published/quality_report"} <= keys
@@ -82,14 +55,14 @@ def test_ui_serves_assets_and_checks(built):
         names = [e["name"] for e in json.loads(text)["data"]["workspaceOrError"]["locationEntries"]]
         assert names == ["gongkai"]
     finally:
-        stop(proc)
+        stop_group(proc)
 
 
 def test_docs_serves_index(built):
     port = free_port()
     proc = start("docs", "--port", str(port), "--warehouse", str(built.warehouse))
     try:
-        status, body = wait_for(proc, lambda: fetch(f"http://127.0.0.1:{port}/index.html"), 180)
+        status, body = wait_until(lambda: fetch(f"http://127.0.0.1:{port}/index.html"), 180, proc)
         assert status == 200 and "dbt" in body
         status, manifest = fetch(f"http://127.0.0.1:{port}/manifest.json")
         nodes = json.loads(manifest)["nodes"]
@@ -99,7 +72,7 @@ def test_docs_serves_index(built):
         status, catalog = fetch(f"http://127.0.0.1:{port}/catalog.json")
         assert status == 200 and "fct_applications" in catalog
     finally:
-        stop(proc)
+        stop_group(proc)
 
 
 def _group_members(pgid: int) -> list[int]:
@@ -126,7 +99,7 @@ def test_ui_stops_within_10_s_of_sigterm_leaving_nothing(built, how):
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             preexec_fn=ignore)
     try:
-        wait_for(proc, lambda: fetch(f"http://127.0.0.1:{port}/server_info")[0] == 200, 180)
+        wait_until(lambda: fetch(f"http://127.0.0.1:{port}/server_info")[0] == 200, 180, proc)
         children = [int(c) for c in open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()]
         assert children, "gongkai ui runs dagster dev"
         server_group = os.getpgid(children[0])
@@ -138,7 +111,7 @@ def test_ui_stops_within_10_s_of_sigterm_leaving_nothing(built, how):
         assert _group_members(server_group) == []
     finally:
         if proc.poll() is None:
-            stop(proc)
+            stop_group(proc)
 
 
 def _paused_run(wh, step: str = "dbt") -> subprocess.Popen:
@@ -196,14 +169,14 @@ def test_docs_during_a_run_waits_then_builds_and_later_serves_the_last_build(bui
         with pytest.raises(OSError):  # nothing served while it waits
             fetch(f"http://127.0.0.1:{port}/index.html", timeout=2)
         _kill(run)  # the run ends (the kernel releases its lock)
-        status, _ = wait_for(docs, lambda: fetch(f"http://127.0.0.1:{port}/index.html"), 180)
+        status, _ = wait_until(lambda: fetch(f"http://127.0.0.1:{port}/index.html"), 180, docs)
         _, catalog = fetch(f"http://127.0.0.1:{port}/catalog.json")
         assert status == 200 and "fct_applications" in catalog
         for page in ("gx/index.html", "quality/index.html"):
             assert fetch(f"http://127.0.0.1:{port}/{page}")[0] == 200
     finally:
         _kill(run)
-        stop(docs)
+        stop_group(docs)
     run = _paused_run(wh)
     port = free_port()
     t0 = time.monotonic()
@@ -212,9 +185,9 @@ def test_docs_during_a_run_waits_then_builds_and_later_serves_the_last_build(bui
     try:
         said = _read_until(docs, "serving the docs built", 60)
         assert f"PID {run.pid}" in said
-        status, body = wait_for(docs, lambda: fetch(f"http://127.0.0.1:{port}/index.html"), 60)
+        status, body = wait_until(lambda: fetch(f"http://127.0.0.1:{port}/index.html"), 60, docs)
         assert status == 200 and "dbt" in body and run.poll() is None  # served while the run is still going
         assert time.monotonic() - t0 < 60
     finally:
         _kill(run)
-        stop(docs)
+        stop_group(docs)

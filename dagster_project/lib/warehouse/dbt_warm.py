@@ -86,7 +86,10 @@ def start(env: dict[str, str], parse_argv: list[str] | None = None, cwd: Path | 
     name = f"gongkai-dbt-{os.getpid()}-{secrets.token_hex(8)}"
     # bound here, before the server starts, so that a client never finds the name missing while the server
     # imports; the server holds the only copy: when it is gone, a client's connect is refused
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    except OSError:
+        return None
     try:
         listener.bind("\0" + name)
         listener.listen(1)
@@ -95,6 +98,8 @@ def start(env: dict[str, str], parse_argv: list[str] | None = None, cwd: Path | 
             args.append(json.dumps(parse_argv))
         proc = subprocess.Popen(args, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True, pass_fds=(listener.fileno(),))
+    except OSError:  # no socket, no process: the run's dbt call runs the real dbt, only slower
+        return None
     finally:
         listener.close()
     return WarmDbt(proc, name)
