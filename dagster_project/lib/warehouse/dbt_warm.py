@@ -210,6 +210,8 @@ def serve(listen_fd: int, parse_argv: list[str] | None = None, idle_timeout: flo
         request, fds = _recv_request(conn)
     except (OSError, ValueError):
         return 1
+    for stream in (sys.stdout, sys.stderr):  # what the parse left in the buffers belongs to /dev/null
+        stream.flush()
     for target, fd in zip((0, 1, 2), fds):
         os.dup2(fd, target)
         os.close(fd)
