@@ -150,6 +150,14 @@ def load_manifest(parse_argv: list[str]):
     return result.result if result.success and isinstance(result.result, Manifest) else None
 
 
+def _flush_stdio() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nobody left to read it
+            pass
+
+
 def _same_target(parse_argv: list[str] | None, env: dict[str, str]) -> bool:
     """Whether a call is the one the parse was for: dagster-dbt names its target folder in $DBT_TARGET_PATH."""
     if not parse_argv or "--target-path" not in parse_argv:
@@ -210,8 +218,7 @@ def serve(listen_fd: int, parse_argv: list[str] | None = None, idle_timeout: flo
         request, fds = _recv_request(conn)
     except (OSError, ValueError):
         return 1
-    for stream in (sys.stdout, sys.stderr):  # what the parse left in the buffers belongs to /dev/null
-        stream.flush()
+    _flush_stdio()  # what the parse left in the buffers belongs to /dev/null
     for target, fd in zip((0, 1, 2), fds):
         os.dup2(fd, target)
         os.close(fd)
@@ -230,11 +237,7 @@ def serve(listen_fd: int, parse_argv: list[str] | None = None, idle_timeout: flo
 
     threading.Thread(target=_watch, daemon=True).start()
     code = run_dbt(request["argv"][1:], manifest if _same_target(parse_argv, request["env"]) else None)
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
+    _flush_stdio()
     try:
         conn.sendall(_CODE.pack(code))
     except OSError:
@@ -251,10 +254,7 @@ def _exec_real(argv: list[str]) -> None:
 def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
     buf = b""
     while len(buf) < n:
-        try:
-            chunk = sock.recv(n - len(buf))
-        except InterruptedError:  # pragma: no cover - PEP 475 retries
-            continue
+        chunk = sock.recv(n - len(buf))  # a signal (forwarded by the handler) does not interrupt it: PEP 475
         if not chunk:
             return None
         buf += chunk

@@ -344,11 +344,6 @@ def read_ahead(files: Sequence[FileStat], window_bytes: int = READ_AHEAD_BYTES,
     563 instead of ~800 files/s). Up to ``window_files`` files or ``window_bytes`` (by their listed sizes) are in
     flight, at least one: memory stays bounded whatever the files' sizes.
     """
-    if len(files) < 2:
-        for f in files:
-            yield f, time.time_ns(), _read(f)
-        return
-
     def timed(f: FileStat) -> tuple[int, tuple]:
         return time.time_ns(), _read(f)
 
