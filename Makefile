@@ -15,12 +15,15 @@ export GX_ANALYTICS_ENABLED := false
 
 .PHONY: help setup system-deps run test test-fast bench bench-national ui docs clean
 
-# Debian packages the tests use: Chromium (browser tests through Playwright, never `playwright install`) and
-# Noto CJK fonts (Chinese text in screenshots and in the generated scans the OCR tests read). Installed once;
-# skipped when present. Not needed by `make run`.
-SYSTEM_PACKAGES := chromium fonts-noto-cjk
-system-deps:  ## Debian packages for the tests (chromium, fonts-noto-cjk); needs root or sudo, skipped when present
-	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "noto.*cjk"; then exit 0; fi; \
+# Debian packages: Chromium (browser tests through Playwright, never `playwright install`), Noto CJK fonts
+# (Chinese text in screenshots and in the generated scans the OCR tests read) and WenQuanYi Micro Hei, the font
+# the PDF reader gives pdfium for CJK fonts a PDF names without embedding them (readers.PDF_FONT_DIRS: without
+# it pdfium searches the system's fonts, slower, and with no CJK font at all drops characters). Installed once;
+# skipped when present. `make run` works without them; PDFs with non-embedded CJK fonts need the last one.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei
+system-deps:  ## Debian packages (chromium, fonts-noto-cjk, fonts-wqy-microhei); needs root or sudo, skipped when present
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "noto.*cjk" \
+	  && [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then exit 0; fi; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  ( $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(SYSTEM_PACKAGES) ) >/dev/null \
 	  || echo "warning: could not install $(SYSTEM_PACKAGES); browser and scan tests will skip" >&2

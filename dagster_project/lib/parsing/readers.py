@@ -430,9 +430,50 @@ def _docx_block(el, lines: list[str]) -> None:
 
 
 # ---------------------------------------------------------------- PDF
+# Where pdfium looks for a font to stand in for a CJK font the PDF names but does not embed (STSong-Light,
+# SimSun… common in generated and Word-exported reports). pdfium needs one to place the characters: with no
+# CJK font it drops characters of wrapped cells (社会公益组织 → 社会公益组); with pdfium's default search of
+# all system fonts the text depends on what the machine has, and Noto CJK (CFF outlines in a 26 MB TTC)
+# costs ~24 ms a document against ~5 ms for WenQuanYi Micro Hei (TrueType; Debian fonts-wqy-microhei,
+# installed by `make system-deps`), whose text is identical (tests/unit/test_readers_pdf_font.py).
+# The first directory of this list that exists becomes pdfium's only font directory; none → pdfium's default.
+PDF_FONT_DIRS = ("/usr/share/fonts/truetype/wqy",)
+_pdf_font_dir: list[str | None] = []  # once per process: the directory in use (None: pdfium's default)
+_pdf_font_keepalive: list[object] = []  # pdfium keeps the config's path pointers: they must outlive it
+
+
+def pdf_font_dir() -> str | None:
+    """Configure pdfium's CJK substitution font (once per process); the directory in use, None for the default."""
+    if _pdf_font_dir:
+        return _pdf_font_dir[0]
+    import ctypes
+    import os
+
+    import pypdfium2._library_scope as scope
+    import pypdfium2.raw as pdfium_c
+
+    chosen = next((d for d in PDF_FONT_DIRS if os.path.isdir(d) and os.listdir(d)), None)
+    if chosen is not None:
+        # pypdfium2 initialises pdfium at import with the default font search; nothing is open yet here
+        # (called before this process's first PdfDocument), so re-initialising with one font directory is safe.
+        char_p = ctypes.POINTER(ctypes.c_char)
+        path = ctypes.create_string_buffer(chosen.encode())
+        paths = (char_p * 2)(ctypes.cast(path, char_p), None)
+        config = pdfium_c.FPDF_LIBRARY_CONFIG(
+            version=2, m_pUserFontPaths=ctypes.cast(paths, ctypes.POINTER(char_p)), m_pIsolate=None,
+            m_v8EmbedderSlot=0)
+        scope.destroy_lib()
+        _pdf_font_keepalive.extend((path, paths, config))
+        pdfium_c.FPDF_InitLibraryWithConfig(config)
+        scope.bases.LIBRARY_AVAILABLE = True
+    _pdf_font_dir.append(chosen)
+    return chosen
+
+
 def read_pdf(data: bytes) -> Document:
     import pypdfium2 as pdfium
 
+    pdf_font_dir()
     try:
         pdf = pdfium.PdfDocument(data)
     except Exception as exc:  # pdfium raises PdfiumError and friends for any damage
