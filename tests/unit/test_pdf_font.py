@@ -82,3 +82,22 @@ def test_without_a_cjk_font_pdfium_loses_characters(pdf_folder, tmp_path):
     lost = {name: chars(ours["lines"][name]) - chars(bare["lines"][name]) for name in ours["lines"]}
     assert sum(1 for missing in lost.values() if missing) > len(lost) // 4
     assert any("织" in missing for missing in lost.values())
+
+
+def test_the_font_is_not_forced_while_another_pdfium_document_is_open(pdf_folder):
+    """Re-initialising pdfium would close what else the process holds: then the reader keeps pdfium as it is."""
+    script = """
+import sys
+from pathlib import Path
+import pypdfium2 as pdfium
+from dagster_project.lib.parsing import readers
+first = sorted(Path(sys.argv[1]).glob("*.pdf"))[0]
+held = pdfium.PdfDocument(first.read_bytes())
+lines = readers.read_pdf(first.read_bytes()).lines
+print(readers.pdf_font_dir(), len(held) > 0, bool(lines))  # the held document still reads
+held.close()
+"""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", script, str(pdf_folder)], cwd=root, capture_output=True, text=True,
+                          check=True, timeout=120)
+    assert done.stdout.split() == ["None", "True", "True"]

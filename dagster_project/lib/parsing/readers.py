@@ -453,9 +453,11 @@ def pdf_font_dir() -> str | None:
     import pypdfium2.raw as pdfium_c
 
     chosen = next((d for d in PDF_FONT_DIRS if os.path.isdir(d) and os.listdir(d)), None)
+    if chosen is not None and any(wref() is not None for refs in scope.bases.ObjectTracker.values() for wref in refs):
+        chosen = None  # something else in this process holds pdfium objects: re-initialising would close them
     if chosen is not None:
-        # pypdfium2 initialises pdfium at import with the default font search; nothing is open yet here
-        # (called before this process's first PdfDocument), so re-initialising with one font directory is safe.
+        # pypdfium2 initialises pdfium at import with the default font search; nothing is open here (checked
+        # above), so re-initialising it with one font directory is safe.
         char_p = ctypes.POINTER(ctypes.c_char)
         path = ctypes.create_string_buffer(chosen.encode())
         paths = (char_p * 2)(ctypes.cast(path, char_p), None)
