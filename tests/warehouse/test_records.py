@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from dagster_project.lib.corrections import parse_corrections
-from dagster_project.lib.warehouse import ingest, landing, record, store
+from dagster_project.lib.warehouse import findings, ingest, landing, record, store
 from dagster_project.lib.warehouse.schema import RAW_TABLES
 from tests.unit.test_crossyear import make_panel
 from tests.warehouse.test_ingest import json_parser, parse_result, run_ingest, write_reports
@@ -133,7 +133,7 @@ def test_consistent_panel_has_no_cross_report_rows(tmp_path, monkeypatch):
     b = build(tmp_path, panel_results(), monkeypatch)
     assert b.q("select count(*) from raw.checks") == [(0,)]
     assert b.q("select distinct value_origin from raw.t3_cells") == [("printed",)]
-    assert b.result.cross_report_warnings == {}
+    assert findings.cross_report_totals(b.con) == ({}, 0)
 
 
 def test_carry_over_break_is_warned_on_exactly_that_report(tmp_path, monkeypatch):

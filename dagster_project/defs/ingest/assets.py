@@ -96,15 +96,22 @@ def report_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     corrections_path = warehouse.corrections()
     corrections = load_corrections(corrections_path)  # validated again by `gongkai run` before anything runs
     version = ingest.parser_version()
+    records_version = record.records_version(version, corrections)
     log = _logger(context)
-    with store.RecordFiles(paths.state / "records") as out:
-        res = record.build(files, skipped, paths.parse_cache, version, out, corrections, str(corrections_path),
-                           progress=log)
     con = store.connect(paths.duckdb)
     try:
-        store.load_records(con, out)
+        previous = store.previous_records(con, records_version)
+    finally:
+        con.close()
+    with store.RecordFiles(paths.state / "records") as out:
+        res = record.build(files, skipped, paths.parse_cache, version, out, corrections, str(corrections_path),
+                           progress=log, previous=previous)
+    con = store.connect(paths.duckdb)
+    try:
+        table_rows = store.load_records(con, out, res.replaced, records_version)
         problems = findings.problem_reports(con)
         counts = findings.status_counts(con)
+        cross_report_warnings, n_resolved_parts = findings.cross_report_totals(con)
     finally:
         con.close()
     shutil.rmtree(out.folder, ignore_errors=True)
@@ -115,22 +122,25 @@ def report_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         kept = cache.compact(paths.parse_cache, listing_reads, res.referenced_keys, version)
         log(f"parse cache compacted: {state.n_rows:,} rows in {state.n_files} chunks → {kept:,} rows")
     c = res.corrections
-    log(f"records: {res.n_files:,} files — " + ", ".join(f"{v:,} {k}" for k, v in sorted(res.status.items()))
+    rebuilt = "all rebuilt" if res.replaced is None else f"{res.n_rebuilt:,} rebuilt, the others unchanged"
+    log(f"records: {res.n_files:,} files ({rebuilt}) — "
+        + ", ".join(f"{v:,} {k}" for k, v in sorted(res.status.items()))
         + f"; corrections {c.get('n_applied', 0)} applied, {c.get('n_stale', 0)} stale; cross-report warnings "
-        f"{res.cross_report_warnings or 'none'}; {res.n_resolved_parts} ambiguous parts resolved")
+        f"{cross_report_warnings or 'none'}; {n_resolved_parts} ambiguous parts resolved")
     for line in c.get("stale", []):
         context.log.warning(f"stale correction, not applied: {line}")
     meta = {"report_status": dg.MetadataValue.json(res.status), "corrections_file": str(corrections_path),
             "corrections": dg.MetadataValue.json(c), "n_skipped": len(res.skipped),
-            "cross_report_warnings": dg.MetadataValue.json(res.cross_report_warnings),
-            "n_resolved_parts": res.n_resolved_parts}
+            "cross_report_warnings": dg.MetadataValue.json(cross_report_warnings),
+            "n_resolved_parts": n_resolved_parts, "n_records_rebuilt": res.n_rebuilt,
+            "incremental": res.replaced is not None}
     held_back = findings.problems_markdown(problems, counts)
     for t in RAW_TABLES:
         extra = {"held_back_reports": dg.MetadataValue.md(held_back),
                  **findings.problem_entries(problems, total=findings.held_back_count(counts))} \
             if t.name == "reports" else {}
         yield dg.MaterializeResult(asset_key=dg.AssetKey(["raw", t.name]),
-                                   metadata={"dagster/row_count": res.rows.get(t.name, 0), **meta, **extra})
+                                   metadata={"dagster/row_count": table_rows[t.name], **meta, **extra})
     n_q, n_u = counts.get("quarantined", 0), counts.get("unreadable", 0)  # all of them; ``problems`` lists the first
     for p in problems[:20]:
         context.log.info(f"{p.status} {p.source_path}: {', '.join(p.failed_checks) or p.error or ''}"

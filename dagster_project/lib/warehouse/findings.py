@@ -62,6 +62,14 @@ def status_counts(con, reports: str = "raw.reports") -> dict[str, int]:
             .fetchall()}
 
 
+def cross_report_totals(con, reports: str = "raw.reports", checks: str = "raw.checks") -> tuple[dict[str, int], int]:
+    """Cross-report warnings by check_id, and the ambiguous parts settled by a neighbouring year, over the warehouse."""
+    warnings = {c: int(n) for c, n in con.execute(
+        f"select check_id, count(*) from {checks} where check_origin = 'cross_report' group by 1 order by 1").fetchall()}
+    resolved = con.execute(f"select coalesce(sum(n_resolved_parts), 0) from {reports}").fetchone()[0]
+    return warnings, int(resolved)
+
+
 def _cell(value) -> str:
     """A value as one Markdown table cell (pipes escaped, newlines folded)."""
     if value is None:

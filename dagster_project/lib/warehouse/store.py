@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from dagster_project.lib.warehouse.schema import RAW, RAW_TABLES, arrow_schema, ddl
+from dagster_project.lib.warehouse.schema import CELL_TABLES, CHECKS, RAW, RAW_TABLES, REPORTS, arrow_schema, ddl
 
 MEMORY_LIMIT = "1500MB"  # DuckDB spills to <warehouse>/duckdb_tmp beyond this: the run's memory stays bounded
 
@@ -68,19 +68,62 @@ class RecordFiles:
         self.close()
 
 
-def load_records(con, files: RecordFiles) -> dict[str, int]:
-    """Replace every ``raw`` table with the record files, in one transaction: the new records become visible
-    together at commit; a failure (or a kill) leaves the previous ones as they were."""
+# the tables whose rows belong to one report (keyed by report_id); the others are rewritten whole every build
+PER_REPORT_TABLES = frozenset((REPORTS.name, *(t.name for t in CELL_TABLES.values()), CHECKS.name))
+BUILD_STATE = "records_meta.build"  # the records_version of the build the raw tables hold
+
+
+def previous_records(con, records_version: str):
+    """The earlier build's rows for an incremental build (``record.Previous``), or None when the raw tables are
+    missing or were built from other inputs (another parser, record rules, agency library or corrections)."""
+    import duckdb
+
+    from dagster_project.lib.warehouse.record import Previous
+
+    try:
+        row = con.execute(f"select records_version from {BUILD_STATE}").fetchone()
+        if row is None or row[0] != records_version:
+            return None
+        rows = con.execute("select source_path, report_id, content_sha256, agency_id from raw.reports").fetchall()
+    except duckdb.CatalogException:  # a new warehouse, or one of an earlier layout
+        return None
+    return Previous({path: (rid, sha, agency_id) for path, rid, sha, agency_id in rows})
+
+
+def load_records(con, files: RecordFiles, replaced: set[str] | None = None,
+                 records_version: str | None = None) -> dict[str, int]:
+    """Write the record files into the ``raw`` tables, in one transaction: the new records become visible
+    together at commit; a failure (or a kill) leaves the previous ones as they were.
+
+    ``replaced`` None: every ``raw`` table is replaced. Otherwise (an incremental build) the rows of those
+    report_ids leave the per-report tables, the written records take their place, and the small whole-warehouse
+    tables (corrections, agencies, codes) are replaced. ``records_version`` is stored with them
+    (:func:`previous_records` reads it back)."""
+    import pyarrow.parquet as pq
+
+    def source(name: str) -> str:
+        return "read_parquet('" + str(files.path(name)).replace("'", "''") + "')"
+
+    if replaced is not None:
+        pq.write_table(pa.table({"report_id": pa.array(sorted(replaced), pa.string())}), files.path("_replaced"))
     con.execute("begin transaction")
     try:
-        # earlier layouts kept other tables here (and a `batch` schema): the records replace them all
-        con.execute("drop schema if exists batch cascade")
-        con.execute("drop schema if exists raw cascade")
-        con.execute("create schema raw")
+        if replaced is None:
+            # earlier layouts kept other tables here (and a `batch` schema): the records replace them all
+            con.execute("drop schema if exists batch cascade")
+            con.execute("drop schema if exists raw cascade")
+            con.execute("create schema raw")
         for t in RAW_TABLES:
-            con.execute(ddl(t))
-            path = str(files.path(t.name)).replace("'", "''")
-            con.execute(f"insert into raw.{t.name} select {', '.join(t.names)} from read_parquet('{path}')")
+            if replaced is None:
+                con.execute(ddl(t))
+            elif t.name in PER_REPORT_TABLES:
+                con.execute(f"delete from raw.{t.name} where report_id in (select report_id from {source('_replaced')})")
+            else:
+                con.execute(f"delete from raw.{t.name}")
+            con.execute(f"insert into raw.{t.name} select {', '.join(t.names)} from {source(t.name)}")
+        con.execute("create schema if not exists records_meta")
+        con.execute(f"create or replace table {BUILD_STATE} as select ?::varchar as records_version",
+                    [records_version])
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
