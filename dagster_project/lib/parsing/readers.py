@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import time
 import unicodedata
 import zipfile
@@ -435,17 +436,28 @@ def _docx_block(el, lines: list[str]) -> None:
 # CJK font it drops characters of wrapped cells (社会公益组织 → 社会公益组); with pdfium's default search of
 # all system fonts the text depends on what the machine has, and Noto CJK (CFF outlines in a 26 MB TTC)
 # costs ~24 ms a document against ~5 ms for WenQuanYi Micro Hei (TrueType; Debian fonts-wqy-microhei,
-# installed by `make system-deps`), whose text is identical (tests/unit/test_readers_pdf_font.py).
+# installed by `make system-deps`), whose text is identical (tests/unit/test_pdf_font.py).
 # The first directory of this list that exists becomes pdfium's only font directory; none → pdfium's default.
 PDF_FONT_DIRS = ("/usr/share/fonts/truetype/wqy",)
 _pdf_font_dir: list[str | None] = []  # once per process: the directory in use (None: pdfium's default)
 _pdf_font_keepalive: list[object] = []  # pdfium keeps the config's path pointers: they must outlive it
 
 
+_pdf_font_lock = threading.Lock()
+
+
 def pdf_font_dir() -> str | None:
     """Configure pdfium's CJK substitution font (once per process); the directory in use, None for the default."""
     if _pdf_font_dir:
         return _pdf_font_dir[0]
+    with _pdf_font_lock:
+        if not _pdf_font_dir:
+            _pdf_font_dir.append(_configure_pdf_font())
+    return _pdf_font_dir[0]
+
+
+def _configure_pdf_font() -> str | None:
+    # pypdfium2 (pinned) offers no public way to pass pdfium's font paths: its library scope is re-run by hand
     import ctypes
     import os
 
@@ -468,7 +480,6 @@ def pdf_font_dir() -> str | None:
         _pdf_font_keepalive.extend((path, paths, config))
         pdfium_c.FPDF_InitLibraryWithConfig(config)
         scope.bases.LIBRARY_AVAILABLE = True
-    _pdf_font_dir.append(chosen)
     return chosen
 
 
