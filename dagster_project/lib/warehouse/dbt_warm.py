@@ -227,17 +227,21 @@ def serve(listen_fd: int, parse_argv: list[str] | None = None, idle_timeout: flo
     os.environ.update(request["env"])
     conn.sendall(_CODE.pack(os.getpid()))
 
-    def _watch() -> None:  # the client is gone (killed): so is this dbt call
+    answered = threading.Event()
+
+    def _watch() -> None:  # the client is gone (killed) before its answer: so is this dbt call
         try:
             while conn.recv(1):
                 pass
         except OSError:
             pass
-        os._exit(143)
+        if not answered.is_set():  # after the answer the client leaves as it should: the main thread exits
+            os._exit(143)
 
     threading.Thread(target=_watch, daemon=True).start()
     code = run_dbt(request["argv"][1:], manifest if _same_target(parse_argv, request["env"]) else None)
     _flush_stdio()
+    answered.set()  # before the exit code goes out: the client may close as soon as it has it
     try:
         conn.sendall(_CODE.pack(code))
     except OSError:
