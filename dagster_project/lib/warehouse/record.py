@@ -131,7 +131,6 @@ class BuildResult:
 
     n_files: int = 0
     status: dict[str, int] = field(default_factory=dict)
-    rows: dict[str, int] = field(default_factory=dict)
     skipped: list[dict] = field(default_factory=list)
     corrections: dict[str, Any] = field(default_factory=dict)
     referenced_keys: set[str] = field(default_factory=set)
@@ -209,10 +208,9 @@ def rebuild_scope(reps: list[Rep], previous: Previous) -> tuple[list[Rep], set[s
         shas, agencies = grown_shas, grown_agencies
     if len(scope) > INCREMENTAL_MAX_SHARE * max(len(reps), 1):
         return None
-    paths = {r.source_path for r in scope}
+    # the earlier rows of the scope's files and of removed files: their contents or agencies are in the closure
     replaced = {r.report_id for r in scope}
-    replaced |= {rid for path, (rid, sha, agency_id) in previous.by_path.items()
-                 if path in paths or path not in current or sha in shas or (agency_id and agency_id in agencies)}
+    replaced |= {rid for rid, sha, agency_id in previous.by_path.values() if sha in shas or agency_id in agencies}
     return scope, replaced
 
 
@@ -641,7 +639,7 @@ _CELL_COLS = {"t2": ("item", "measure"), "t3": ("row_code", "col_code"), "t4": (
 CELL_STATUSES = ("published", "quarantined")  # reports whose cells are stored (duplicates: see their canonical copy)
 
 
-def _write_chunk(t: pa.Table, by_key: dict[str, list[Rep]], writer: Writer, rows: Counter) -> None:
+def _write_chunk(t: pa.Table, by_key: dict[str, list[Rep]], writer: Writer) -> None:
     """Cells (of published and quarantined reports) and parse checks (of every parsed report) of one cache chunk."""
     keys = t.column("parse_key").to_pylist()
     take, rids, with_cells = [], [], []
@@ -703,7 +701,6 @@ def _write_chunk(t: pa.Table, by_key: dict[str, list[Rep]], writer: Writer, rows
                        schema=arrow_schema(table))
         if out.num_rows:
             writer.write(table.name, out)
-            rows[table.name] += out.num_rows
 
     # parse checks (reports re-checked after a correction get their re-check instead) ------------
     checks = t.column("checks").combine_chunks()
@@ -740,7 +737,6 @@ def _write_chunk(t: pa.Table, by_key: dict[str, list[Rep]], writer: Writer, rows
         out = pa.concat_tables([out, extra.table()])
     if out.num_rows:
         writer.write(CHECKS.name, out)
-        rows[CHECKS.name] += out.num_rows
 
 
 def build(listing: list[FileStat], skipped: list[Skipped], cache_dir: Path, version: str, writer: Writer,
@@ -790,34 +786,29 @@ def build(listing: list[FileStat], skipped: list[Skipped], cache_dir: Path, vers
         progress("records: corrections, status and cross-report checks decided"
                  + (f" ({len(scope):,} of {len(reps):,} reports to rebuild)" if replaced is not None else ""))
 
-    rows: Counter = Counter()
     by_key: dict[str, list[Rep]] = defaultdict(list)
     for r in scope:
         by_key[r.parse_key].append(r)
     for t in cache.iter_payloads(cache_dir, {r.parse_key for r in scope if r.parsed}, columns=["cells", "checks"],
                                  parser_version=version):
-        _write_chunk(t, by_key, writer, rows)
+        _write_chunk(t, by_key, writer)
     for i in range(0, len(scope), 20_000):
         writer.write(REPORTS.name, pa.Table.from_pylist([_report_row(r) for r in scope[i:i + 20_000]],
                                                         schema=arrow_schema(REPORTS)))
-    rows[REPORTS.name] = len(scope)
     if correction_rows:
         from dagster_project.lib.warehouse.schema import CORRECTIONS
 
         writer.write(CORRECTIONS.name, pa.Table.from_pylist(correction_rows, schema=arrow_schema(CORRECTIONS)))
-        rows[CORRECTIONS.name] = len(correction_rows)
     dim = agency.build_dim_agency([{"agency_name": r.agency_name, "report_year": r.report_year}
                                    for r in reps if r.agency_name])
     from dagster_project.lib.warehouse.codes import code_rows
     from dagster_project.lib.warehouse.schema import AGENCIES, CODES
 
     writer.write(AGENCIES.name, pa.Table.from_pylist(dim, schema=arrow_schema(AGENCIES)))
-    rows[AGENCIES.name] = len(dim)
     codes = [dict(zip(CODES.names, c)) for c in code_rows()]
     writer.write(CODES.name, pa.Table.from_pylist(codes, schema=arrow_schema(CODES)))
-    rows[CODES.name] = len(codes)
 
-    res = BuildResult(n_files=len(reps), rows=dict(rows), corrections=corr_summary,
+    res = BuildResult(n_files=len(reps), corrections=corr_summary,
                       referenced_keys={r.parse_key for r in reps}, replaced=replaced, n_rebuilt=len(scope))
     res.status = dict(Counter(r.status for r in reps))
     res.skipped = [{"source_path": s.source_path, "reason": s.reason} for s in skipped]

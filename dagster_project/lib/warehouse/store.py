@@ -36,7 +36,6 @@ class RecordFiles:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         self._writers: dict = {}
-        self.rows: dict[str, int] = {t.name: 0 for t in RAW_TABLES}
 
     def path(self, table: str) -> Path:
         return self.folder / f"{table}.parquet"
@@ -49,7 +48,6 @@ class RecordFiles:
             w = self._writers[table] = pq.ParquetWriter(self.path(table), arrow_schema(RAW[table]),
                                                          compression="snappy")
         w.write_table(data.cast(arrow_schema(RAW[table])))
-        self.rows[table] += data.num_rows
 
     def close(self) -> None:
         import pyarrow.parquet as pq
