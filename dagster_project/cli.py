@@ -70,10 +70,14 @@ def run(landing: Path | None, warehouse: Path | None, corrections: Path | None, 
 def _exit_now(code: int) -> None:
     """Exit without tearing the interpreter down. A run has imported ~4,700 modules (Dagster, dbt, Great
     Expectations, pandas): Python's finalization of them took ~1.5 s of every `gongkai run`, after the run had
-    closed its files, database connections and Dagster instance. Streams and log handlers are flushed first."""
+    closed its files, database connections and Dagster instance. The GX Data Docs, written by a thread while the run
+    publishes, are waited for; then streams and log handlers are flushed."""
     import logging
     import os
 
+    quality = sys.modules.get("dagster_project.lib.warehouse.quality")
+    if quality is not None:
+        quality.wait_for_docs()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         try:

@@ -138,6 +138,9 @@ def _run(landing, warehouse, log_level, corrections, switch_landing) -> int:
     warm = None if os.environ.get(dbt_warm.SWITCH_ENV) == "0" else dbt_warm.start(
         dbt_env({DUCKDB_ENV: str(paths.duckdb), "DBT_LOG_PATH": log_path}), parse_argv(paths.dbt_target),
         cwd=DBT_PROJECT_DIR)
+    from dagster_project.lib.warehouse import ingest
+
+    ingest.prestart_workers()  # the parse workers' fork server imports the parser meanwhile, too
     try:
         return _execute(paths, landing_dir, corrections_file, n_corrections, log_file, level, t0)
     finally:

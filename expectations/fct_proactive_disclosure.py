@@ -31,8 +31,7 @@ select
     max(case when measure = 'fee_amount_10k_cny' then value end) as fee_amount_10k_cny,
     max(case when measure = 'procurement_amount_cny' then value end) as procurement_amount_cny,
     max(case when measure = 'items_prev_year' then value end)
-        + max(case when measure = 'items_change' then value end) as items_after_change,
-    list(distinct measure) as measures
+        + max(case when measure = 'items_change' then value end) as items_after_change
 from {{fct_proactive_disclosure}}
 group by report_id, item
 """

@@ -117,6 +117,38 @@ def test_quality_report_is_built_from_the_marts_with_one_shared_plotly(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["marts", "quality_report"]
 
 
+def test_a_rebuild_rewrites_only_the_pages_that_changed(tmp_path):
+    """Pages equal to the previous report's are hard-linked from it (same inode), changed ones written anew."""
+    marts = _marts(tmp_path)
+    out = tmp_path / "quality_report"
+    quality_report.build(marts, out)
+
+    def inodes() -> dict[str, int]:
+        return {str(p.relative_to(out)): p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+
+    first = inodes()
+    assert {"index.html", "plotly.min.js"} <= set(first) and len(first) == 3
+    quality_report.build(marts, out)
+    assert inodes() == first  # nothing changed: every page kept
+    (page,) = (out / "agency").glob("*.html")
+    assert "d.txt" not in page.read_text(encoding="utf-8")
+
+    # one more report of the agency: its page and the index change, Plotly's script does not
+    reports = marts / "reports" / "part_0.parquet"
+    con = duckdb.connect()
+    con.execute(f"""copy (select * from read_parquet('{reports}') union all
+                          select 'r4','d.txt','txt','published','ok',null,0,0,'gov2021','A1',2024)
+                    to '{tmp_path / "r.parquet"}' (format parquet)""")
+    con.close()
+    (tmp_path / "r.parquet").replace(reports)
+    quality_report.build(marts, out)
+    third = inodes()
+    assert third["plotly.min.js"] == first["plotly.min.js"]
+    assert third["index.html"] != first["index.html"]
+    assert third[str(page.relative_to(out))] != first[str(page.relative_to(out))]
+    assert "d.txt" in page.read_text(encoding="utf-8")
+
+
 def test_held_back_reports_as_markdown_and_plain_lines():
     con = duckdb.connect()
     con.execute("""create table reports as select * from (values

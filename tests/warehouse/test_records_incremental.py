@@ -54,14 +54,51 @@ class Warehouse:
         finally:
             con.close()
 
+    def per_report_rows(self, db: str) -> dict[str, set[tuple]]:
+        """report_id -> every row of it in the per-report raw tables (tagged with the table)."""
+        out: dict[str, set[tuple]] = {}
+        if not (self.root / db).exists():
+            return out
+        con = duckdb.connect(str(self.root / db), read_only=True)
+        try:
+            for t in RAW_TABLES:
+                if t.name not in store.PER_REPORT_TABLES:
+                    continue
+                cols = [c.name for c in t.columns]
+                i = cols.index("report_id")
+                for row in con.execute(f"select * from raw.{t.name}").fetchall():
+                    out.setdefault(row[i], set()).add((t.name, repr(row)))
+        finally:
+            con.close()
+        return out
+
     def step(self) -> record.BuildResult:
-        """One run: incremental on ``inc.duckdb``, from scratch on a fresh ``full.duckdb``; both must agree."""
+        """One run: incremental on ``inc.duckdb``, from scratch on a fresh ``full.duckdb``; both must agree. And
+        what dbt's incremental models rely on: every report whose rows changed is in the changed-reports list."""
+        before = self.per_report_rows("inc.duckdb")
         res = self.build("inc.duckdb", incremental=True)
         (self.root / "full.duckdb").unlink(missing_ok=True)
         self.build("full.duckdb", incremental=False)
         inc, full = self.tables("inc.duckdb"), self.tables("full.duckdb")
         for name in full:
             assert inc[name] == full[name], f"raw.{name} differs from a build from scratch"
+        after = self.per_report_rows("inc.duckdb")
+        differing = {rid for rid in before.keys() | after.keys() if before.get(rid) != after.get(rid)}
+        con = duckdb.connect(str(self.root / "inc.duckdb"))
+        try:
+            changed = {r for (r,) in con.execute(f"select report_id from {store.CHANGED_REPORTS}").fetchall()}
+            reason = store.dbt_full_refresh_reason(con, "fingerprint")
+            if res.replaced is None:
+                assert reason == "the raw tables were rebuilt whole" and changed == set()
+            else:
+                assert reason is None
+                assert differing <= changed, f"changed rows of reports missing from the list: {differing - changed}"
+                assert changed <= res.replaced | set(after), "only replaced or rebuilt reports are listed"
+            store.record_dbt_build(con, "fingerprint")  # as a complete dbt build does
+            assert store.n_changed_reports(con) == 0 and store.dbt_full_refresh_reason(con, "fingerprint") is None
+            assert store.dbt_full_refresh_reason(con, "another project") == "the dbt project changed"
+        finally:
+            con.close()
         return res
 
 
@@ -199,3 +236,20 @@ def test_with_corrections_the_incremental_build_still_matches(wh):
     assert wh.step().replaced is not None
     (wh.landing / path).unlink()  # the corrected report goes: its correction turns stale
     assert wh.step().replaced is not None
+
+
+def test_dbt_project_fingerprint_follows_every_project_file(tmp_path):
+    """A changed model, macro or project file makes the next dbt build rebuild every model (--full-refresh)."""
+    from dagster_project.lib.warehouse.dbt_manifest import project_fingerprint
+    from dagster_project.lib.warehouse.paths import DBT_PROJECT_DIR
+
+    project = tmp_path / "dbt"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    first = project_fingerprint(project)
+    assert project_fingerprint(project) == first
+    model = project / "models" / "marts" / "core" / "fct_outcomes.sql"
+    model.write_text(model.read_text() + "\n-- an edit\n")
+    second = project_fingerprint(project)
+    assert second != first
+    (project / "macros" / "new_macro.sql").write_text("{% macro m() %}1{% endmacro %}")
+    assert project_fingerprint(project) not in (first, second)

@@ -115,7 +115,7 @@ def report_records(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     finally:
         con.close()
     shutil.rmtree(out.folder, ignore_errors=True)
-    state = cache.load_state(paths.parse_cache, version)
+    state = res.cache_state  # the build does not change the parse cache
     listing_reads = {f.source_path: state.reads[f.source_path].read_at_ns for f in files
                      if f.source_path in state.reads}
     if cache.needs_compaction(state, len(listing_reads)):

@@ -17,7 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from dagster_project.defs.resources import WarehouseResource
 from dagster_project.defs.transform.project import dbt_project
-from dagster_project.lib.warehouse.dbt_manifest import build_target
+from dagster_project.lib.warehouse.dbt_manifest import build_target, project_fingerprint
 from dagster_project.lib.warehouse.paths import DUCKDB_ENV
 from dagster_project.lib.warehouse.quality import prewarm_gx
 from dagster_project.lib.warehouse.testing import pause_point
@@ -65,18 +65,47 @@ def gongkai_dbt() -> dg.AssetsDefinition:
         os.environ[DUCKDB_ENV] = str(paths.duckdb)
         # one target folder per warehouse: dbt's partial_parse.msgpack there lets the next run skip a full parse
         target = build_target(paths.dbt_target)
+        # the fact models are incremental: only the reports whose records changed since the last complete build
+        # are rebuilt, unless the raw tables were rebuilt whole or the dbt project changed (then every model is)
+        fingerprint = project_fingerprint()
+        full_refresh, n_changed = dbt_build_mode(paths.duckdb, fingerprint)
+        context.log.info(f"dbt: every model rebuilt ({full_refresh})" if full_refresh else
+                         f"dbt: incremental fact models, the rows of {n_changed:,} changed reports rebuilt")
         # dbt runs as a subprocess while this process only reads its log: import Great Expectations meanwhile
         prewarm_gx()
         # DuckDB has one writer: dbt holds the file until it exits, so the row counts and column types of the models
         # are read once dbt is done (read-only), and the events are yielded then, with them
-        invocation = dbt.cli(["build"], context=context, target_path=target, raise_on_error=False)
+        invocation = dbt.cli(["build", *(["--full-refresh"] if full_refresh else [])], context=context,
+                             target_path=target, raise_on_error=False)
         events = list(invocation.stream())
-        yield from with_table_metadata(events, paths.duckdb, project.manifest_path)
         error = invocation.get_error()
+        if error is None and not context.is_subset:  # every model is built: nothing is pending any more
+            from dagster_project.lib.warehouse import store
+
+            con = store.connect(paths.duckdb)
+            try:
+                store.record_dbt_build(con, fingerprint)
+            finally:
+                con.close()
+        yield from with_table_metadata(events, paths.duckdb, project.manifest_path)
         if error is not None:
             raise error
 
     return _gongkai_dbt
+
+
+def dbt_build_mode(duckdb_path, fingerprint: str) -> tuple[str | None, int]:
+    """(why every model must be rebuilt or None, how many reports changed) before a dbt build."""
+    from dagster_project.lib.warehouse import store
+
+    if not duckdb_path.exists():
+        return "a new warehouse", 0
+    con = store.connect(duckdb_path, read_only=True)
+    try:
+        reason = store.dbt_full_refresh_reason(con, fingerprint)
+        return reason, (0 if reason else store.n_changed_reports(con))
+    finally:
+        con.close()
 
 
 def _relations(manifest_path) -> dict[str, tuple[str, dict[str, str]]]:

@@ -32,6 +32,19 @@ def newest_source_mtime(project_dir: Path = DBT_PROJECT_DIR) -> float:
     return newest
 
 
+def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """sha256 of every file of the dbt project (paths and bytes) and of the dbt-core and dbt-duckdb versions: the
+    warehouse's incremental models are rebuilt whole when it differs from their last build's."""
+    import hashlib
+    from importlib.metadata import version
+
+    h = hashlib.sha256(f"dbt-core {version('dbt-core')} dbt-duckdb {version('dbt-duckdb')}".encode())
+    files = sorted({p for pattern in SOURCE_GLOBS for p in project_dir.glob(pattern) if p.is_file()})
+    for p in files:
+        h.update(b"\0" + str(p.relative_to(project_dir)).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
 def manifest_path(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     return project_dir / "target" / "manifest.json"
 

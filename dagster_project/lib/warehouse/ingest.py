@@ -531,11 +531,29 @@ def read_and_parse(plan: Plan, cache_dir: Path, jobs: int = 2,
     return stats
 
 
-def _pool(jobs: int, skip: frozenset[str], parser: str | None) -> ProcessPoolExecutor:
+WORKER_PRELOAD = ["dagster_project.lib.warehouse.ingest", "dagster_project.lib.parsing.api"]
+
+
+def _forkserver():
     # forkserver: workers start from a clean interpreter (no Dagster threads forked) and import only the parser
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["dagster_project.lib.warehouse.ingest", "dagster_project.lib.parsing.api"])
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(skip, parser))
+    ctx.set_forkserver_preload(WORKER_PRELOAD)
+    return ctx
+
+
+def prestart_workers() -> None:
+    """Start the parse workers' fork server now, in the background: it imports the parser while the caller loads
+    Dagster, and the parse step's pool forks its workers from it ready to run (`gongkai run` calls this once its
+    environment is set; the server lives until the process exits)."""
+    from multiprocessing import forkserver
+
+    _forkserver()
+    forkserver.ensure_running()
+
+
+def _pool(jobs: int, skip: frozenset[str], parser: str | None) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=_forkserver(), initializer=_init_worker,
+                               initargs=(skip, parser))
 
 
 def _run_pool(chunks: list[list[FileStat]], cache_dir: str, skip: frozenset[str], version: str, jobs: int,

@@ -130,9 +130,9 @@ telemetry:
   enabled: false
 nux:
   enabled: false    # no "join the community" / newsletter dialog in an offline tool
-event_log_storage:
-  module: dagster._core.storage.event_log
-  class: ConsolidatedSqliteEventLogStorage
+event_log_storage:   # Dagster's SQLite event log with pooled connections (dagster_project/instance_storage.py)
+  module: dagster_project.instance_storage
+  class: PooledSqliteEventLogStorage
   config:
     base_dir:
       env: DAGSTER_HOME

@@ -94,6 +94,7 @@ def load_suite_module(mart: str, directory: Path | None = None) -> ModuleType:
 
 _CONTEXTS: dict[str, Any] = {}
 _PREWARM: threading.Thread | None = None
+_DOCS: threading.Thread | None = None  # Data Docs being built (build_docs_in_background)
 
 
 def prewarm_gx() -> None:
@@ -121,6 +122,7 @@ def gx_context(docs_dir: Path | None = None):
     key = str(docs_dir or "")
     if _PREWARM is not None:
         _PREWARM.join()
+    wait_for_docs()  # the contexts are not shared with a Data Docs build under way
     if key in _CONTEXTS:
         return _CONTEXTS[key]
     import great_expectations as gx
@@ -177,6 +179,32 @@ def build_docs(docs_dir: Path) -> Path:
 
     make_offline(docs_dir)  # no CDN: the pages load the vendored jQuery/Bootstrap/… beside them
     return docs_dir / "index.html"
+
+
+def build_docs_in_background(docs_dir: Path) -> Path:
+    """:func:`build_docs` in a thread, while the caller goes on (the run publishes meanwhile, mostly in DuckDB,
+    which leaves the interpreter free); returns the index page it writes. The thread is not a daemon: the process
+    does not exit before the pages are written, and the next use of a GX context waits for it
+    (:func:`wait_for_docs`)."""
+    global _DOCS
+    wait_for_docs()
+    def _build() -> None:
+        try:
+            build_docs(docs_dir)
+        except Exception as exc:  # noqa: BLE001 - a by-product: say so, never fail the run for it
+            import logging
+
+            logging.getLogger("gongkai").warning(f"GX Data Docs not written to {docs_dir}: {exc}")
+
+    _DOCS = threading.Thread(target=_build, name="gx-data-docs")
+    _DOCS.start()
+    return docs_dir / "index.html"
+
+
+def wait_for_docs() -> None:
+    """Wait until a Data Docs build started by :func:`build_docs_in_background` is done."""
+    if _DOCS is not None and _DOCS is not threading.current_thread():
+        _DOCS.join()
 
 
 def run_part(ctx, part: SuitePart, frame, run_name: str | None = None, data_asset: str | None = None) -> PartResult:

@@ -134,9 +134,10 @@ def build(marts_dir: Path, out_dir: Path, docs_links: dict[str, str] | None = No
     marts_dir = Path(os.path.realpath(marts_dir))
     tmp = out_dir.parent / f".{out_dir.name}-{uuid.uuid4().hex[:8]}"
     (tmp / "agency").mkdir(parents=True)
+    files = _Files(tmp, out_dir)
     m = _Marts(marts_dir)
     try:
-        (tmp / PLOTLY_JS).write_text(get_plotlyjs(), encoding="utf-8")
+        files.write(PLOTLY_JS, get_plotlyjs())
         try:
             pub = json.loads((marts_dir / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -241,7 +242,7 @@ def build(marts_dir: Path, out_dir: Path, docs_links: dict[str, str] | None = No
             paged = agencies[:max_agency_pages]
             data = _agency_data(m, [a[0] for a in paged])
             for a in paged:
-                _agency_page(tmp / "agency", a, data)
+                _agency_page(files, a, data)
             n_pages = len(paged)
             rows = [[f'<a href="agency/{html.escape(_slug(a[0]))}.html">{html.escape(a[1] or a[0])}</a>', *a[2:]]
                     for a in paged]
@@ -250,7 +251,7 @@ def build(marts_dir: Path, out_dir: Path, docs_links: dict[str, str] | None = No
                             if n_pages < n_agencies else "")
                          + _table(["agency", "level", "province", "city", "county", "reports"], rows,
                                   num={5}, raw={0}))
-        (tmp / "index.html").write_text(_page("quality and KPI report", "".join(parts), ""), encoding="utf-8")
+        files.write("index.html", _page("quality and KPI report", "".join(parts), ""))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -290,7 +291,30 @@ def _agency_data(m: _Marts, ids: list[str]) -> dict[str, dict[str, list]]:
     return out
 
 
-def _agency_page(folder: Path, a: tuple, data: dict[str, dict[str, list]]) -> None:
+class _Files:
+    """Writes the pages of the new report folder. A page whose bytes equal the previous report's is hard-linked from
+    it instead: a run that adds a few reports changes a few agency pages, and on these disks writing a page costs
+    twenty times more than reading and comparing it (1,000 pages: 0.33 s against 0.02 s)."""
+
+    def __init__(self, folder: Path, previous: Path):
+        self.folder, self.previous = folder, previous
+        self.n_written = self.n_kept = 0
+
+    def write(self, rel: str, text: str) -> None:
+        data = text.encode("utf-8")
+        target, before = self.folder / rel, self.previous / rel
+        try:
+            if before.stat().st_size == len(data) and before.read_bytes() == data:
+                os.link(before, target)
+                self.n_kept += 1
+                return
+        except OSError:
+            pass  # no previous page (or no hard links here): write it
+        target.write_bytes(data)
+        self.n_written += 1
+
+
+def _agency_page(files: _Files, a: tuple, data: dict[str, dict[str, list]]) -> None:
     agency_id, name = a[0], a[1] or a[0]
     d = data[agency_id]
     parts = [f"<p class='muted'>agency_id <code>{_esc(agency_id)}</code> · {_esc(a[2])} · "
@@ -310,8 +334,8 @@ def _agency_page(folder: Path, a: tuple, data: dict[str, dict[str, list]]) -> No
     ch = d["checks"]
     parts.append("<h2>Checks that did not pass</h2>"
                  + (_table(["year", "check", "severity", "message"], ch) if ch else "<p>None.</p>"))
-    (folder / f"{_slug(agency_id)}.html").write_text(
-        _page(name, "".join(parts), "../", nav='· <a href="../index.html">all agencies</a>'), encoding="utf-8")
+    files.write(f"agency/{_slug(agency_id)}.html",
+                _page(name, "".join(parts), "../", nav='· <a href="../index.html">all agencies</a>'))
 
 
 def _replace_dir(new: Path, target: Path) -> None:

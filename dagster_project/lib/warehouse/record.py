@@ -137,6 +137,7 @@ class BuildResult:
     # incremental build: the report_ids whose rows the written records replace (None: they replace every row)
     replaced: set[str] | None = None
     n_rebuilt: int = 0  # reports whose records were built (all of them unless incremental)
+    cache_state: cache.State | None = None  # the parse cache as the build read it (the caller's compaction uses it)
 
 
 # ---------------------------------------------------------------- incremental builds
@@ -809,7 +810,8 @@ def build(listing: list[FileStat], skipped: list[Skipped], cache_dir: Path, vers
     writer.write(CODES.name, pa.Table.from_pylist(codes, schema=arrow_schema(CODES)))
 
     res = BuildResult(n_files=len(reps), corrections=corr_summary,
-                      referenced_keys={r.parse_key for r in reps}, replaced=replaced, n_rebuilt=len(scope))
+                      referenced_keys={r.parse_key for r in reps}, replaced=replaced, n_rebuilt=len(scope),
+                      cache_state=state)
     res.status = dict(Counter(r.status for r in reps))
     res.skipped = [{"source_path": s.source_path, "reason": s.reason} for s in skipped]
     return res

@@ -69,6 +69,13 @@ class RecordFiles:
 # the tables whose rows belong to one report (keyed by report_id); the others are rewritten whole every build
 PER_REPORT_TABLES = frozenset((REPORTS.name, *(t.name for t in CELL_TABLES.values()), CHECKS.name))
 BUILD_STATE = "records_meta.build"  # the records_version of the build the raw tables hold
+# The report_ids whose raw rows changed since the last complete dbt build (deleted, replaced or new): dbt's
+# incremental fact models rebuild only their rows (dbt/macros/incremental.sql). Kept until a dbt build of every
+# model succeeds, so a failed or killed dbt run leaves them for the next one.
+CHANGED_REPORTS = "records_meta.changed_reports"
+# The fingerprint of the dbt project (dbt_manifest.project_fingerprint) of the last complete dbt build, null when
+# the raw tables were rebuilt whole since: then dbt rebuilds every model (--full-refresh).
+DBT_STATE = "records_meta.dbt_state"
 
 
 def previous_records(con, records_version: str):
@@ -122,8 +129,49 @@ def load_records(con, files: RecordFiles, replaced: set[str] | None = None,
         con.execute("create schema if not exists records_meta")
         con.execute(f"create or replace table {BUILD_STATE} as select ?::varchar as records_version",
                     [records_version])
+        if replaced is None:  # every row is new: dbt rebuilds every model
+            con.execute(f"create or replace table {CHANGED_REPORTS} (report_id varchar)")
+            con.execute(f"create or replace table {DBT_STATE} as select null::varchar as dbt_fingerprint")
+        else:
+            con.execute(f"create table if not exists {CHANGED_REPORTS} (report_id varchar)")
+            con.execute(f"insert into {CHANGED_REPORTS} select report_id from {source('_replaced')} "
+                        f"union select report_id from {source(REPORTS.name)}")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
     return {t.name: con.execute(f"select count(*) from raw.{t.name}").fetchone()[0] for t in RAW_TABLES}
+
+
+def dbt_full_refresh_reason(con, fingerprint: str) -> str | None:
+    """Why the next dbt build must rebuild every model (``--full-refresh``), or None when its incremental models
+    may rebuild only the rows of :data:`CHANGED_REPORTS`: the raw tables were rebuilt whole since the last complete
+    dbt build, or the dbt project changed (another fingerprint), or there was none."""
+    import duckdb
+
+    try:
+        row = con.execute(f"select dbt_fingerprint from {DBT_STATE}").fetchone()
+        con.execute(f"select count(*) from {CHANGED_REPORTS}").fetchone()
+    except duckdb.CatalogException:
+        return "no complete dbt build recorded"
+    if row is None or row[0] is None:
+        return "the raw tables were rebuilt whole"
+    if row[0] != fingerprint:
+        return "the dbt project changed"
+    return None
+
+
+def n_changed_reports(con) -> int:
+    return int(con.execute(f"select count(distinct report_id) from {CHANGED_REPORTS}").fetchone()[0])
+
+
+def record_dbt_build(con, fingerprint: str) -> None:
+    """A dbt build of every model succeeded on the raw tables as they are: nothing is pending any more."""
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create or replace table {CHANGED_REPORTS} (report_id varchar)")
+        con.execute(f"create or replace table {DBT_STATE} as select ?::varchar as dbt_fingerprint", [fingerprint])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise

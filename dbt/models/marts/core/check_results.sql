@@ -2,11 +2,13 @@
 -- (check_seq). check_origin: parse (the parser's in-report checks), record (the warehouse's filing rules, e.g.
 -- P.YEAR), recheck (a corrected report's checks re-run: they replace its parse checks), correction
 -- (CORRECTION.applied / CORRECTION.stale) and cross_report (X.S1, T2.S2, T2.S3, X.S8, X.S10; warn only).
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_changed_reports() }}") }}
 with
 
 reports as (
     select report_id, report_year, agency_name, status
     from {{ ref('stg_raw__reports') }}
+    {{ only_changed_reports('where') }}
 ),
 
 checks as (

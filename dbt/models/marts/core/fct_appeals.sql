@@ -1,10 +1,11 @@
 -- Table 四: administrative review and litigation, one row per published report × proceeding × result.
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_changed_reports() }}") }}
 with
 
 published as (
     select report_id, report_year, agency_name, template_version
     from {{ ref('stg_raw__reports') }}
-    where status = 'published'
+    where status = 'published' {{ only_changed_reports('and') }}
 ),
 
 cells as (

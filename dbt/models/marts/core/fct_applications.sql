@@ -2,12 +2,13 @@
 -- Four cells per row: value_origin is the row's most notable origin (manual > resolved > the parser's
 -- non-printed origins > printed), `<measure>_as_printed` keeps each value as the report states it, and
 -- origin_note joins the notes of the row's cells.
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_changed_reports() }}") }}
 with
 
 published as (
     select report_id, report_year, agency_name, template_version
     from {{ ref('stg_raw__reports') }}
-    where status = 'published'
+    where status = 'published' {{ only_changed_reports('and') }}
 ),
 
 cells as (

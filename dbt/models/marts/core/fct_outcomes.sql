@@ -3,12 +3,13 @@
 -- (other_total is the leaf). Derived subtotals (denied_total …) are not stored: sum the leaves.
 -- `count` is the published value; value_origin / value_as_printed / origin_note say when it is not simply
 -- what the report prints (manual corrections, resolved splits, derived cells).
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_changed_reports() }}") }}
 with
 
 published as (
     select report_id, report_year, agency_name, template_version
     from {{ ref('stg_raw__reports') }}
-    where status = 'published'
+    where status = 'published' {{ only_changed_reports('and') }}
 ),
 
 cells as (

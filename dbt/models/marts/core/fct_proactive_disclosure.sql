@@ -1,12 +1,13 @@
 -- Table 二: proactive disclosure, one row per published report × item × measure.
 -- value_origin / value_as_printed / origin_note: e.g. `resolved` when a run-together 规章 row was settled by the
 -- in-force chain T2.S2 with the neighbouring year.
+{{ config(materialized='incremental', incremental_strategy='append', pre_hook="{{ delete_changed_reports() }}") }}
 with
 
 published as (
     select report_id, report_year, agency_name, template_version, template_t2
     from {{ ref('stg_raw__reports') }}
-    where status = 'published'
+    where status = 'published' {{ only_changed_reports('and') }}
 ),
 
 cells as (
