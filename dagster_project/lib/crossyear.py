@@ -314,10 +314,13 @@ def _resolve_in_place(reports: list[dict]) -> list[dict]:
     groups = _groups(reports)
     canon = {k: v[0] for k, v in groups.items()}
     resolutions: list[dict] = []
-    progress = True
-    while progress:
-        progress = False
-        for rep in reports:
+    # pass after pass until nothing more settles. A report's chance depends only on its agency's reports (its
+    # agency-year's copies, its neighbour years): a pass retries only the reports of the agencies where the
+    # previous pass settled something — the others would fail exactly as before.
+    todo = [rep for rep in reports if rep["ambiguous"]]
+    while todo:
+        settled_in: set[str] = set()
+        for rep in todo:
             for part, cands in list(rep["ambiguous"].items()):
                 if not cands:
                     continue
@@ -343,7 +346,8 @@ def _resolve_in_place(reports: list[dict]) -> list[dict]:
                         "resolved_by": how,
                     }
                 )
-                progress = True
+                settled_in.add(rep["agency_id"])
+        todo = [rep for rep in todo if rep["ambiguous"] and rep["agency_id"] in settled_in] if settled_in else []
     return resolutions
 
 
@@ -460,31 +464,38 @@ def _ratio_outlier(canon: dict, key, rep: dict) -> list[dict]:
 
 def _digit_jumps(canon: dict) -> dict[tuple[str, int], list[dict]]:
     """X.S8 digit jumps, per canonical report: a whole value ≥ 100 with at least DIGITS_JUMP more digits than
-    the largest value of the same cell in the agency's earlier canonical reports. One pass per agency and table
-    over its rows sorted by year (running maximum of the earlier years)."""
-    by_agency: dict[str, list[int]] = defaultdict(list)
-    for aid, y in canon:
-        by_agency[aid].append(y)
+    the largest value of the same cell in the agency's earlier canonical reports. All agencies at once, per table:
+    their rows sorted by agency and year, the running maximum of the earlier years built position by position
+    (the n-th year of every agency in one step; agencies have few years)."""
+    keys = sorted(canon)
+    n = len(keys)
     out: dict[tuple[str, int], list[dict]] = defaultdict(list)
-    for aid, years in by_agency.items():
-        if len(years) < 2:
-            continue
-        years.sort()
-        reps = [canon[(aid, y)] for y in years]
-        for table in ("t2", "t3", "t4"):
-            m = np.vstack([r[table].row for r in reps])
-            earlier = np.fmax.accumulate(m, axis=0)[:-1]  # max over years up to i, NaN where none
-            cur = m[1:]
-            with np.errstate(invalid="ignore"):
-                hit = ((cur >= 100) & (cur == np.floor(cur)) & ~np.isnan(earlier)
-                       & (_ndigits(np.nan_to_num(cur)) >= _ndigits(np.nan_to_num(earlier)) + DIGITS_JUMP))
-            for i, j in zip(*np.nonzero(hit)):
-                rep, cell = reps[i + 1], TABLE_KEYS[table][j]
-                v, top = _value(cell, float(cur[i, j])), _value(cell, float(earlier[i, j]))
-                out[(aid, years[i + 1])].append(
-                    _row(rep, "X.S8", [cell], top, v,
-                         f"{cell} = {v} has {_digits(v)} digits; this agency's earlier maximum is {top}: "
-                         f"likely a split error"))
+    if n < 2:
+        return out
+    pos = np.zeros(n, dtype=np.int64)  # the row's place among its agency's years (0: the first)
+    for i in range(1, n):
+        if keys[i][0] == keys[i - 1][0]:
+            pos[i] = pos[i - 1] + 1
+    later = np.flatnonzero(pos > 0)
+    if not len(later):
+        return out
+    by_pos = [np.flatnonzero(pos == p) for p in range(1, int(pos.max()) + 1)]
+    for table in ("t2", "t3", "t4"):
+        m = np.vstack([canon[k][table].row for k in keys])
+        earlier = np.full_like(m, np.nan)  # max over the agency's earlier years, NaN where none
+        for p, rows in enumerate(by_pos, start=1):
+            earlier[rows] = m[rows - 1] if p == 1 else np.fmax(earlier[rows - 1], m[rows - 1])
+        cur, top = m[later], earlier[later]
+        with np.errstate(invalid="ignore"):
+            hit = ((cur >= 100) & (cur == np.floor(cur)) & ~np.isnan(top)
+                   & (_ndigits(np.nan_to_num(cur)) >= _ndigits(np.nan_to_num(top)) + DIGITS_JUMP))
+        for i, j in zip(*np.nonzero(hit)):
+            key = keys[later[i]]
+            rep, cell = canon[key], TABLE_KEYS[table][j]
+            v, t = _value(cell, float(cur[i, j])), _value(cell, float(top[i, j]))
+            out[key].append(_row(rep, "X.S8", [cell], t, v,
+                                 f"{cell} = {v} has {_digits(v)} digits; this agency's earlier maximum is {t}: "
+                                 f"likely a split error"))
     return out
 
 
