@@ -128,7 +128,7 @@ def test_a_rebuild_rewrites_only_the_pages_that_changed(tmp_path):
 
     first = inodes()
     assert {"index.html", "plotly.min.js"} <= set(first) and len(first) == 3
-    quality_report.build(marts, out)
+    assert quality_report.build(marts, out).n_files_written == 0
     assert inodes() == first  # nothing changed: every page kept
     (page,) = (out / "agency").glob("*.html")
     assert "d.txt" not in page.read_text(encoding="utf-8")
@@ -141,7 +141,7 @@ def test_a_rebuild_rewrites_only_the_pages_that_changed(tmp_path):
                     to '{tmp_path / "r.parquet"}' (format parquet)""")
     con.close()
     (tmp_path / "r.parquet").replace(reports)
-    quality_report.build(marts, out)
+    assert quality_report.build(marts, out).n_files_written == 2  # the agency's page and the index
     third = inodes()
     assert third["plotly.min.js"] == first["plotly.min.js"]
     assert third["index.html"] != first["index.html"]

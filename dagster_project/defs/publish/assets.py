@@ -123,11 +123,13 @@ def quality_report_asset(models: list[dict]) -> dg.AssetsDefinition:
         paths = warehouse.paths()
         built = qr.build(paths.marts, paths.quality_report,
                          docs_links={"dbt docs": "../index.html", "Great Expectations Data Docs": "../gx/index.html"})
-        context.log.info(f"quality report: {built.index} ({built.n_agency_pages} agency pages)")
+        context.log.info(f"quality report: {built.index} ({built.n_agency_pages} agency pages; "
+                         f"{built.n_files_written} files written, the others unchanged)")
         return dg.MaterializeResult(metadata={
             "report": dg.MetadataValue.url(docs_url("quality/index.html")),
             "report_file": dg.MetadataValue.path(str(built.index)),
             "agency_pages": built.n_agency_pages, "agencies": built.n_agencies,
+            "files_written": built.n_files_written,
             "report_status": dg.MetadataValue.json(built.counts),
         })
 

@@ -188,6 +188,7 @@ def build_docs_in_background(docs_dir: Path) -> Path:
     (:func:`wait_for_docs`)."""
     global _DOCS
     wait_for_docs()
+
     def _build() -> None:
         try:
             build_docs(docs_dir)

@@ -44,6 +44,7 @@ class Built:
     n_agency_pages: int
     n_agencies: int
     counts: dict[str, int]
+    n_files_written: int = 0  # pages (and script) written anew; the others were the previous report's, unchanged
 
 
 def _esc(v, pct: bool = False) -> str:
@@ -258,7 +259,7 @@ def build(marts_dir: Path, out_dir: Path, docs_links: dict[str, str] | None = No
     finally:
         m.close()
     _replace_dir(tmp, out_dir)
-    return Built(out_dir / "index.html", n_pages, n_agencies, counts)
+    return Built(out_dir / "index.html", n_pages, n_agencies, counts, files.n_written)
 
 
 def _slug(agency_id: str) -> str:
@@ -298,7 +299,7 @@ class _Files:
 
     def __init__(self, folder: Path, previous: Path):
         self.folder, self.previous = folder, previous
-        self.n_written = self.n_kept = 0
+        self.n_written = 0
 
     def write(self, rel: str, text: str) -> None:
         data = text.encode("utf-8")
@@ -306,7 +307,6 @@ class _Files:
         try:
             if before.stat().st_size == len(data) and before.read_bytes() == data:
                 os.link(before, target)
-                self.n_kept += 1
                 return
         except OSError:
             pass  # no previous page (or no hard links here): write it
