@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 from dagster_project.lib.warehouse.dbt_warm import real_dbt
-from dagster_project.lib.warehouse.paths import DBT_PROJECT_DIR, DUCKDB_ENV
+from dagster_project.lib.warehouse.paths import DBT_PROJECT_DIR, DUCKDB_ENV, hash_files
 
 SOURCE_GLOBS = ("dbt_project.yml", "profiles.yml", "packages.yml", "models/**/*", "macros/**/*",
                 "tests/**/*", "seeds/**/*", "snapshots/**/*", "analyses/**/*")
@@ -39,9 +39,7 @@ def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
     from importlib.metadata import version
 
     h = hashlib.sha256(f"dbt-core {version('dbt-core')} dbt-duckdb {version('dbt-duckdb')}".encode())
-    files = sorted({p for pattern in SOURCE_GLOBS for p in project_dir.glob(pattern) if p.is_file()})
-    for p in files:
-        h.update(b"\0" + str(p.relative_to(project_dir)).encode() + b"\0" + p.read_bytes())
+    hash_files(h, project_dir, {p for pattern in SOURCE_GLOBS for p in project_dir.glob(pattern) if p.is_file()})
     return h.hexdigest()
 
 

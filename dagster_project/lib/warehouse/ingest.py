@@ -38,7 +38,7 @@ import pyarrow as pa
 from dagster_project.lib.parsing.template import VALUE_BOUND, cell_kind
 from dagster_project.lib.warehouse import cache
 from dagster_project.lib.warehouse.landing import FileStat, ext_format
-from dagster_project.lib.warehouse.paths import PARSING_DIR
+from dagster_project.lib.warehouse.paths import PARSING_DIR, hash_files
 from dagster_project.lib.warehouse.schema import CACHE_SCHEMA, CELL_STRUCT, CHECK_STRUCT
 
 MAX_LONE_DEATHS = 3  # this many files in a row each killing a worker on its own: the workers are broken, not the files
@@ -59,9 +59,7 @@ def parser_version() -> str:
     """A fingerprint of the parser's source and of the cache layout: cached parses are reused only for the same."""
     h = hashlib.sha256(f"cache-format:{CACHE_FORMAT}\n".encode())
     if PARSING_DIR.is_dir():  # hashing the source is enough (and avoids importing the parser here)
-        for p in sorted(PARSING_DIR.rglob("*.py")):
-            h.update(p.relative_to(PARSING_DIR).as_posix().encode())
-            h.update(p.read_bytes())
+        hash_files(h, PARSING_DIR, PARSING_DIR.rglob("*.py"))
     return h.hexdigest()[:16]
 
 

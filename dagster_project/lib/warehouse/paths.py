@@ -200,3 +200,11 @@ def check_landing(warehouse: Path, landing: Path) -> None:
     if recorded is not None and landing != recorded and os.environ.get(SWITCH_ENV) != "1":
         raise LandingMismatch(f"{warehouse} was built from the landing folder {recorded}, not {landing}: "
                               f"start the UI with `gongkai ui --warehouse {warehouse}` (it uses {recorded})")
+
+
+def hash_files(h, root: Path, files) -> None:
+    """Feed each file (its path relative to ``root``, then its bytes), in sorted order, into the hash ``h``: the
+    fingerprints of the parser, the record rules and the dbt project (cached work is reused only when they match)."""
+    for p in sorted(files):
+        h.update(p.relative_to(root).as_posix().encode())
+        h.update(p.read_bytes())

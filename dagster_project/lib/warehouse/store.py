@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -111,8 +112,7 @@ def load_records(con, files: RecordFiles, replaced: set[str] | None = None,
 
     if replaced is not None:
         pq.write_table(pa.table({"report_id": pa.array(sorted(replaced), pa.string())}), files.path("_replaced"))
-    con.execute("begin transaction")
-    try:
+    with _transaction(con):
         if replaced is None:
             # earlier layouts kept other tables here (and a `batch` schema): the records replace them all
             con.execute("drop schema if exists batch cascade")
@@ -136,10 +136,6 @@ def load_records(con, files: RecordFiles, replaced: set[str] | None = None,
             con.execute(f"create table if not exists {CHANGED_REPORTS} (report_id varchar)")
             con.execute(f"insert into {CHANGED_REPORTS} select report_id from {source('_replaced')} "
                         f"union select report_id from {source(REPORTS.name)}")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return {t.name: con.execute(f"select count(*) from raw.{t.name}").fetchone()[0] for t in RAW_TABLES}
 
 
@@ -167,10 +163,17 @@ def n_changed_reports(con) -> int:
 
 def record_dbt_build(con, fingerprint: str) -> None:
     """A dbt build of every model succeeded on the raw tables as they are: nothing is pending any more."""
-    con.execute("begin transaction")
-    try:
+    with _transaction(con):
         con.execute(f"create or replace table {CHANGED_REPORTS} (report_id varchar)")
         con.execute(f"create or replace table {DBT_STATE} as select ?::varchar as dbt_fingerprint", [fingerprint])
+
+
+@contextmanager
+def _transaction(con):
+    """One DuckDB transaction: committed when the block ends, rolled back when it raises (or is interrupted)."""
+    con.execute("begin transaction")
+    try:
+        yield
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
