@@ -22,3 +22,10 @@
     delete from {{ this }} where report_id in (select report_id from {{ changed_reports_relation() }})
   {%- endif -%}
 {%- endmacro %}
+
+{% macro published_reports(extra_columns=[]) -%}
+    select report_id, report_year, agency_name, template_version
+        {%- for c in extra_columns %}, {{ c }}{% endfor %}
+    from {{ ref('stg_raw__reports') }}
+    where status = 'published' {{ only_changed_reports('and') }}
+{%- endmacro %}

@@ -6,9 +6,7 @@
 with
 
 published as (
-    select report_id, report_year, agency_name, template_version
-    from {{ ref('stg_raw__reports') }}
-    where status = 'published' {{ only_changed_reports('and') }}
+    {{ published_reports() }}
 ),
 
 cells as (

@@ -5,9 +5,7 @@
 with
 
 published as (
-    select report_id, report_year, agency_name, template_version, template_t2
-    from {{ ref('stg_raw__reports') }}
-    where status = 'published' {{ only_changed_reports('and') }}
+    {{ published_reports(extra_columns=['template_t2']) }}
 ),
 
 cells as (
