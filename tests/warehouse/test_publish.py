@@ -90,3 +90,50 @@ def test_a_warehouse_from_before_snapshots_is_migrated(con, tmp_path):
     assert (tmp_path / "marts").is_symlink()
     assert con.execute(f"select count(*) from {read_mart_sql(tmp_path / 'marts', 'reports')}").fetchone()[0] == 3
     assert any(p.name.startswith("legacy-") for p in (tmp_path / P.PUBLISHES).iterdir())
+
+
+def _inodes(marts_dir, name: str) -> dict[str, int]:
+    """partition folder -> inode of its one file, in the publish ``marts_dir`` points at."""
+    folder = marts_dir.resolve() / name
+    return {p.parent.name: p.stat().st_ino for p in folder.glob("*/*.parquet")}
+
+
+def test_unchanged_partitions_are_linked_and_changed_ones_written(con, tmp_path):
+    first = publish(con, tmp_path, {"reports": "t"}, "run-1")
+    marts = tmp_path / "marts"
+    before = _inodes(marts, "reports")
+    con.execute("update t set x = 30 where report_id = 'c'")  # 2022 changes; 2023 and the NULL year do not
+    second = publish(con, tmp_path, {"reports": "t"}, "run-2")
+    after = _inodes(marts, "reports")
+    assert sorted(after) == ["report_year=2022", "report_year=2023", "report_year=__HIVE_DEFAULT_PARTITION__"]
+    assert after["report_year=2023"] == before["report_year=2023"]
+    assert after["report_year=__HIVE_DEFAULT_PARTITION__"] == before["report_year=__HIVE_DEFAULT_PARTITION__"]
+    assert after["report_year=2022"] != before["report_year=2022"]
+    parts = second["marts"]["reports"]["partitions"]
+    assert {k: v["reused"] for k, v in parts.items()} == {
+        "2022": False, "2023": True, "__HIVE_DEFAULT_PARTITION__": True}
+    # every file of the new publish carries the new publish id, linked or written
+    assert all(f"part_{second['publish_id']}_" in f for f in second["marts"]["reports"]["files"])
+    assert first["publish_id"] != second["publish_id"]
+    rows = con.execute(f"select report_id, report_year, x from {read_mart_sql(marts, 'reports')} "
+                       "order by report_id").fetchall()
+    assert rows == [("a", 2023, 1), ("b", None, 2), ("c", 2022, 30)]
+    # the first publish is untouched: a reader that pinned it still reads its rows
+    old = tmp_path / "_publishes" / first["publish_id"]
+    assert con.execute(f"select x from {read_mart_sql(old, 'reports')} where report_id = 'c'").fetchall() == [(3,)]
+
+
+def test_same_rows_in_another_schema_or_a_lost_file_are_written_again(con, tmp_path):
+    publish(con, tmp_path, {"reports": "t"}, "run-1")
+    con.execute("alter table t rename column x to y")  # same values, another column name: a new schema
+    second = publish(con, tmp_path, {"reports": "t"}, "run-2")
+    assert not any(p["reused"] for p in second["marts"]["reports"]["partitions"].values())
+    # a file of the current publish removed by hand: that partition is written, not linked to nothing
+    (tmp_path / "marts").resolve().joinpath("reports", second["marts"]["reports"]["files"][0]).unlink()
+    third = publish(con, tmp_path, {"reports": "t"}, "run-3")
+    parts = third["marts"]["reports"]["partitions"]
+    assert [k for k, p in parts.items() if not p["reused"]] == [second["marts"]["reports"]["files"][0].split("/")[0]
+                                                                .split("=")[1]]
+    rows = con.execute(f"select report_id, report_year, y from {read_mart_sql(tmp_path / 'marts', 'reports')} "
+                       "order by report_id").fetchall()
+    assert rows == [("a", 2023, 1), ("b", None, 2), ("c", 2022, 3)]

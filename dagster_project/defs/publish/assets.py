@@ -51,8 +51,10 @@ def _mart_metadata(con, paths, pub, name: str, info: dict, relation: str, column
         "publish_path": dg.MetadataValue.path(str(pub.final / name)),
         "dagster/row_count": info["rows"],
         "files": len(info["files"]),
-        "partitions_written": dg.MetadataValue.json(partitions),
+        "partitions": dg.MetadataValue.json(partitions),
         "n_partitions": len(partitions),
+        "partitions_unchanged": dg.MetadataValue.json(sorted(
+            k for k, v in (info.get("partitions") or {}).items() if v["reused"])),
         "dagster/column_schema": dg.TableSchema(columns=[
             dg.TableColumn(c, t, description=d or None) for c, t, d in findings.table_columns(con, relation, columns)]),
         "read_with": dg.MetadataValue.md(
@@ -89,7 +91,10 @@ def published_marts_asset(models: list[dict]) -> dg.AssetsDefinition:
                 pub.write(con, f'"{m["schema"]}"."{m["alias"]}"', m["name"])
             manifest = pub.commit()
             record_published_listing(paths)
+            parts = [p for info in pub.marts.values() for p in info["partitions"].values()]
+            linked = sum(p["reused"] for p in parts)
             context.log.info(f"published {len(pub.marts)} marts as {pub.publish_id}: {paths.marts} → {pub.final}"
+                             f" ({len(parts) - linked} partitions written, {linked} unchanged and linked)"
                              + (f"; removed earlier publishes {removed}" if removed else ""))
             results = [dg.MaterializeResult(
                 asset_key=dg.AssetKey(["published", m["name"]]),

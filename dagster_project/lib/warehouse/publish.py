@@ -12,6 +12,10 @@ then makes it current with **one** ``rename(2)``: a new symlink replaces ``<ware
   different files: a query that globs through ``marts`` while a publish lands either reads the publish it listed
   or fails with a clean "no such file" (retry it) — never a silent mix, never a partial read (no reader cache can
   confuse two versions of one path either);
+* a partition whose rows are those of the previous publish (same schema, same row digest:
+  :func:`partition_digests`) is not written again: its files are hard-linked under the new publish's names (a file
+  is never changed once written, so publishes may share one); adding one year's reports rewrites that year's
+  partitions and those whose rows the new reports change (cross-year checks of the neighbouring years);
 * earlier publishes stay on disk for :data:`GRACE_SECONDS` (and the :data:`KEEP_LATEST` latest always): a reader
   that pins one publish — ``os.path.realpath(<warehouse>/marts)``, or ``path`` in ``marts/_publish.json`` —
   reads it whole, whatever lands meanwhile.
@@ -28,6 +32,7 @@ snapshot is a folder and the commit is a symlink.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -49,26 +54,115 @@ def table_columns(con, relation: str) -> list[str]:
     return [r[0] for r in con.execute(f"describe select * from {relation}").fetchall()]
 
 
-def write_mart(con, relation: str, folder: Path, stem: str = "part") -> dict:
+def write_mart(con, relation: str, folder: Path, stem: str = "part", previous: dict | None = None,
+               previous_folder: Path | None = None) -> dict:
     """Write ``relation`` (a DuckDB table/view) as parquet into ``folder`` (created), files named ``<stem>_<i>``.
 
     Partitioned by ``report_year`` when the relation has that column. An empty relation is written as one empty
     file so the mart's schema stays readable.
+
+    A partition whose rows equal those of the same partition in ``previous`` (the mart's entry in the current
+    publish's manifest, its files in ``previous_folder``) is not written again: its files are hard-linked under
+    this publish's names (a file is never changed once written, so two publishes may share it). Equal means
+    the same schema (column names and types, DuckDB version) and the same :func:`partition_digests`.
     """
     folder.mkdir(parents=True)
-    cols = table_columns(con, relation)
-    n_rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
+    described = con.execute(f"describe select * from {relation}").fetchall()
+    cols = [r[0] for r in described]
+    schema = hashlib.sha256(json.dumps([duckdb_version(), [r[:2] for r in described]]).encode()).hexdigest()[:16]
     order = ", ".join(c for c in ("report_id",) if c in cols)
     query = f"select * from {relation}" + (f" order by {order}" if order else "")
-    partitioned = PARTITION_COLUMN in cols and n_rows > 0
+    digests = partition_digests(con, relation) if PARTITION_COLUMN in cols else {}
+    n_rows = sum(n for n, _ in digests.values()) if digests else \
+        con.execute(f"select count(*) from {relation}").fetchone()[0]
+    partitioned = bool(digests)
+    partitions: dict[str, dict] = {}
     if partitioned:
-        con.execute(f"copy ({query}) to '{_sql_path(folder)}' (format parquet, partition_by ({PARTITION_COLUMN}), "
-                    f"filename_pattern '{stem}_{{i}}', compression zstd)")
+        same = _unchanged(digests, schema, previous, previous_folder)
+        todo = [part for part in digests if part not in same]
+        if todo:  # the folder is empty still: DuckDB writes into it
+            where = "" if not same else f" where {_partition_filter(todo)}"
+            con.execute(f"copy (select * from {relation}{where}" + (f" order by {order}" if order else "") +
+                        f") to '{_sql_path(folder)}' (format parquet, partition_by ({PARTITION_COLUMN}), "
+                        f"filename_pattern '{stem}_{{i}}', compression zstd)")
+        for part in list(same):
+            if not _link(previous_folder, same[part], folder / _partition_dir(part), stem):
+                # a file of the previous publish is gone: write the partition after all
+                con.execute(f"copy (select * exclude ({PARTITION_COLUMN}) from {relation} where "
+                            f"{_partition_filter([part])}" + (f" order by {order}" if order else "") +
+                            f") to '{_sql_path(folder / _partition_dir(part) / f'{stem}_0.parquet')}' "
+                            "(format parquet, compression zstd)")
+                del same[part]
+        for part, (n, digest) in digests.items():
+            files = sorted(f"{_partition_dir(part)}/{f.name}" for f in (folder / _partition_dir(part)).glob("*.parquet"))
+            partitions[part] = {"rows": n, "digest": digest, "files": files, "reused": part in same}
     else:
         # Empty, or no year column: one file. An empty partitioned mart keeps report_year as a plain column.
         con.execute(f"copy ({query}) to '{_sql_path(folder / f'{stem}_0.parquet')}' (format parquet, compression zstd)")
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet"))
-    return {"rows": int(n_rows), "files": files, "partitioned": partitioned}
+    return {"rows": int(n_rows), "files": files, "partitioned": partitioned, "schema": schema,
+            "partitions": partitions}
+
+
+def duckdb_version() -> str:
+    import duckdb
+
+    return duckdb.__version__
+
+
+def partition_digests(con, relation: str) -> dict[str, tuple[int, str]]:
+    """Per ``report_year`` partition (its folder's value; ``__HIVE_DEFAULT_PARTITION__`` for NULL): the row count and
+    a digest of its rows — two sums of 64-bit hashes of every whole row (two seeds), so equal digests mean the
+    same rows in any order, short of a collision of both sums at once (~2^-128 for data that differs)."""
+    rows = con.execute(
+        f"select {PARTITION_COLUMN}::varchar, count(*), sum(hash(_row)::hugeint)::varchar, "
+        f"sum(hash(_row, 'gongkai')::hugeint)::varchar from {relation} _row group by 1").fetchall()
+    return {(NULL_PARTITION if p is None else p): (int(n), f"{n}:{a}:{b}") for p, n, a, b in rows}
+
+
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+
+def _partition_dir(part: str) -> str:
+    return f"{PARTITION_COLUMN}={part}"
+
+
+def _partition_filter(parts: list[str]) -> str:
+    values = [p for p in parts if p != NULL_PARTITION]
+    terms = [f"{PARTITION_COLUMN}::varchar in ({', '.join(_sql_str(v) for v in values)})"] if values else []
+    if NULL_PARTITION in parts:
+        terms.append(f"{PARTITION_COLUMN} is null")
+    return "(" + " or ".join(terms) + ")"
+
+
+def _sql_str(v: str) -> str:
+    return "'" + v.replace("'", "''") + "'"
+
+
+def _unchanged(digests: dict, schema: str, previous: dict | None, previous_folder: Path | None
+               ) -> dict[str, list[str]]:
+    """The partitions whose rows equal the previous publish's: partition -> its files there."""
+    if not previous or previous_folder is None or previous.get("schema") != schema:
+        return {}
+    before = previous.get("partitions") or {}
+    return {part: before[part]["files"] for part, (_, digest) in digests.items()
+            if part in before and before[part].get("digest") == digest and before[part].get("files")}
+
+
+def _link(previous_folder: Path, files: list[str], target: Path, stem: str) -> bool:
+    """Hard-link (or, where the file system has none, copy) a partition's files under this publish's names."""
+    target.mkdir(parents=True)
+    try:
+        for i, rel in enumerate(files):
+            try:
+                os.link(previous_folder / rel, target / f"{stem}_{i}.parquet")
+            except OSError:
+                shutil.copyfile(previous_folder / rel, target / f"{stem}_{i}.parquet")
+    except OSError:
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        return False
+    return True
 
 
 def _sql_path(p: Path) -> str:
@@ -91,6 +185,8 @@ class Publish:
     publish_id: str
     run_id: str | None = None
     marts: dict[str, dict] = field(default_factory=dict)
+    previous: dict = field(default_factory=dict)  # the manifest of the publish current when this one began
+    previous_dir: Path | None = None  # … and its folder
 
     @property
     def staging(self) -> Path:
@@ -101,7 +197,10 @@ class Publish:
         return self.root / PUBLISHES / self.publish_id
 
     def write(self, con, relation: str, name: str) -> dict:
-        info = write_mart(con, relation, self.staging / name, stem=f"part_{self.publish_id}")
+        """Write one mart; its partitions unchanged since the previous publish are linked, not written."""
+        before = (self.previous.get("marts") or {}).get(name)
+        info = write_mart(con, relation, self.staging / name, stem=f"part_{self.publish_id}", previous=before,
+                          previous_folder=self.previous_dir / name if self.previous_dir else None)
         self.marts[name] = info
         pause = float(os.environ.get(PAUSE_ENV) or 0)
         if pause:
@@ -127,6 +226,12 @@ def new_publish(root: Path, run_id: str | None = None) -> Publish:
     (root / PUBLISHES).mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S")
     pub = Publish(root, f"{stamp}-{uuid.uuid4().hex[:8]}", run_id)
+    pub.previous_dir = current(root)
+    if pub.previous_dir is not None:
+        try:
+            pub.previous = json.loads((pub.previous_dir / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # none (a warehouse from before snapshots) or unreadable: write everything
+            pub.previous = {}
     pub.staging.mkdir()
     return pub
 
