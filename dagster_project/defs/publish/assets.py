@@ -45,7 +45,8 @@ def _mart_metadata(con, paths, pub, name: str, info: dict, relation: str, column
     from dagster_project.lib.warehouse import findings
 
     folder = paths.marts / name
-    partitions = sorted({f.split("/")[0] for f in info["files"] if "/" in f})
+    parts = info["partitions"]
+    partitions = sorted(publish.partition_dir(k) for k in parts)
     meta = {
         "path": dg.MetadataValue.path(str(folder)),
         "publish_path": dg.MetadataValue.path(str(pub.final / name)),
@@ -54,7 +55,7 @@ def _mart_metadata(con, paths, pub, name: str, info: dict, relation: str, column
         "partitions": dg.MetadataValue.json(partitions),
         "n_partitions": len(partitions),
         "partitions_unchanged": dg.MetadataValue.json(sorted(
-            k for k, v in (info.get("partitions") or {}).items() if v["reused"])),
+            publish.partition_dir(k) for k, v in parts.items() if v["reused"])),
         "dagster/column_schema": dg.TableSchema(columns=[
             dg.TableColumn(c, t, description=d or None) for c, t, d in findings.table_columns(con, relation, columns)]),
         "read_with": dg.MetadataValue.md(

@@ -50,10 +50,6 @@ KEEP_LATEST = 3  # … and the latest ones whatever their age
 PAUSE_ENV = "GONGKAI_TEST_PUBLISH_PAUSE_S"  # test hook: sleep this long after each mart (kill -9 mid-publish)
 
 
-def table_columns(con, relation: str) -> list[str]:
-    return [r[0] for r in con.execute(f"describe select * from {relation}").fetchall()]
-
-
 def write_mart(con, relation: str, folder: Path, stem: str = "part", previous: dict | None = None,
                previous_folder: Path | None = None) -> dict:
     """Write ``relation`` (a DuckDB table/view) as parquet into ``folder`` (created), files named ``<stem>_<i>``.
@@ -70,37 +66,32 @@ def write_mart(con, relation: str, folder: Path, stem: str = "part", previous: d
     described = con.execute(f"describe select * from {relation}").fetchall()
     cols = [r[0] for r in described]
     schema = hashlib.sha256(json.dumps([duckdb_version(), [r[:2] for r in described]]).encode()).hexdigest()[:16]
-    order = ", ".join(c for c in ("report_id",) if c in cols)
-    query = f"select * from {relation}" + (f" order by {order}" if order else "")
+    order_by = " order by report_id" if "report_id" in cols else ""
     digests = partition_digests(con, relation) if PARTITION_COLUMN in cols else {}
-    n_rows = sum(n for n, _ in digests.values()) if digests else \
-        con.execute(f"select count(*) from {relation}").fetchone()[0]
-    partitioned = bool(digests)
     partitions: dict[str, dict] = {}
-    if partitioned:
-        same = _unchanged(digests, schema, previous, previous_folder)
+    if digests:
+        # unchanged partitions first: linked from the previous publish (a lost file puts its partition back in
+        # the list to write); then one COPY writes the others beside them (overwrite_or_ignore: DuckDB refuses a
+        # folder that is not empty otherwise; it leaves the linked partitions' folders as they are)
+        same = {part for part, files in _unchanged(digests, schema, previous, previous_folder).items()
+                if _link(previous_folder, files, folder / partition_dir(part), stem)}
         todo = [part for part in digests if part not in same]
-        if todo:  # the folder is empty still: DuckDB writes into it
-            where = "" if not same else f" where {_partition_filter(todo)}"
-            con.execute(f"copy (select * from {relation}{where}" + (f" order by {order}" if order else "") +
-                        f") to '{_sql_path(folder)}' (format parquet, partition_by ({PARTITION_COLUMN}), "
-                        f"filename_pattern '{stem}_{{i}}', compression zstd)")
-        for part in list(same):
-            if not _link(previous_folder, same[part], folder / _partition_dir(part), stem):
-                # a file of the previous publish is gone: write the partition after all
-                con.execute(f"copy (select * exclude ({PARTITION_COLUMN}) from {relation} where "
-                            f"{_partition_filter([part])}" + (f" order by {order}" if order else "") +
-                            f") to '{_sql_path(folder / _partition_dir(part) / f'{stem}_0.parquet')}' "
-                            "(format parquet, compression zstd)")
-                del same[part]
+        if todo:
+            where = f" where {_partition_filter(todo)}" if same else ""
+            con.execute(f"copy (select * from {relation}{where}{order_by}) to '{_sql_path(folder)}' "
+                        f"(format parquet, partition_by ({PARTITION_COLUMN}), filename_pattern '{stem}_{{i}}', "
+                        "compression zstd, overwrite_or_ignore)")
         for part, (n, digest) in digests.items():
-            files = sorted(f"{_partition_dir(part)}/{f.name}" for f in (folder / _partition_dir(part)).glob("*.parquet"))
+            files = sorted(f"{partition_dir(part)}/{f.name}" for f in (folder / partition_dir(part)).glob("*.parquet"))
             partitions[part] = {"rows": n, "digest": digest, "files": files, "reused": part in same}
+        n_rows = sum(n for n, _ in digests.values())
     else:
         # Empty, or no year column: one file. An empty partitioned mart keeps report_year as a plain column.
-        con.execute(f"copy ({query}) to '{_sql_path(folder / f'{stem}_0.parquet')}' (format parquet, compression zstd)")
+        con.execute(f"copy (select * from {relation}{order_by}) to '{_sql_path(folder / f'{stem}_0.parquet')}' "
+                    "(format parquet, compression zstd)")
+        n_rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.parquet"))
-    return {"rows": int(n_rows), "files": files, "partitioned": partitioned, "schema": schema,
+    return {"rows": int(n_rows), "files": files, "partitioned": bool(digests), "schema": schema,
             "partitions": partitions}
 
 
@@ -123,7 +114,8 @@ def partition_digests(con, relation: str) -> dict[str, tuple[int, str]]:
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 
 
-def _partition_dir(part: str) -> str:
+def partition_dir(part: str) -> str:
+    """The folder of a partition (a key of :func:`partition_digests`) inside its mart."""
     return f"{PARTITION_COLUMN}={part}"
 
 
@@ -150,7 +142,8 @@ def _unchanged(digests: dict, schema: str, previous: dict | None, previous_folde
 
 
 def _link(previous_folder: Path, files: list[str], target: Path, stem: str) -> bool:
-    """Hard-link (or, where the file system has none, copy) a partition's files under this publish's names."""
+    """Hard-link (or, where the file system has none, copy) a partition's files under this publish's names; False
+    (and nothing left behind) when one of them is gone."""
     target.mkdir(parents=True)
     try:
         for i, rel in enumerate(files):
@@ -160,7 +153,6 @@ def _link(previous_folder: Path, files: list[str], target: Path, stem: str) -> b
                 shutil.copyfile(previous_folder / rel, target / f"{stem}_{i}.parquet")
     except OSError:
         shutil.rmtree(target, ignore_errors=True)
-        target.mkdir(parents=True)
         return False
     return True
 
